@@ -1,0 +1,1 @@
+"""What grade cells call: one module per assignment, built on ``expect``."""

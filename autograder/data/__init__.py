@@ -1,0 +1,1 @@
+"""The course's data sets, and seeded generators of fresh data for hidden tests."""

@@ -1,0 +1,1 @@
+"""Grading: wrappers around nbgrader's commands, and the fast batch grader."""

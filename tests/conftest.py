@@ -1,0 +1,77 @@
+"""Shared fixtures: a temporary nbgrader course, graded by stock nbgrader autograde."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.course import NOTEBOOKS
+from autograder.grading.gradebook import cell_scores, max_scores
+from autograder.grading.nbgrader_commands import autograde, generate_assignment, new_course
+from tests.corpus import Submission, write_submissions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Students every graded class has besides its corpus.
+REFERENCE = "reference"  # the instructor's source notebook, unchanged
+BLANK = "blank"  # the release notebook, untouched
+
+
+def built_assignments() -> list[str]:
+    """The contract's assignments whose source notebook exists yet."""
+    return [a for a, nb in NOTEBOOKS.items() if (ROOT / "source" / a / f"{nb}.ipynb").exists()]
+
+
+class GradedClass:
+    """A class of submissions of one assignment, autograded once by stock nbgrader."""
+
+    def __init__(self, course: Path, assignment: str) -> None:
+        self.course = course
+        self.assignment = assignment
+        self.db_url = f"sqlite:///{course / 'gradebook.db'}"
+
+    def scores(self, student: str) -> dict[str, float]:
+        return cell_scores(self.db_url, self.assignment, student)
+
+    @property
+    def points(self) -> dict[str, float]:
+        return max_scores(self.db_url, self.assignment)
+
+
+def grade_class(workdir: Path, assignment: str, submissions: list[Submission]) -> GradedClass:
+    """Generate, submit (reference, blank and ``submissions``) and autograde in ``workdir``."""
+    course = new_course(workdir, ROOT, [assignment])
+    released = generate_assignment(course, assignment)
+    notebook = f"{NOTEBOOKS[assignment]}.ipynb"
+    submitted = course / "submitted"
+    write_submissions(course / "source" / assignment / notebook, submitted, assignment,
+                      [Submission(REFERENCE, {}), *submissions])
+    (submitted / BLANK / assignment).mkdir(parents=True)
+    shutil.copy(released / notebook, submitted / BLANK / assignment / notebook)
+    autograde(course, assignment)
+    return GradedClass(course, assignment)
+
+
+_graded: dict[str, GradedClass] = {}
+
+
+@pytest.fixture
+def graded_corpus(tmp_path_factory: pytest.TempPathFactory):
+    """A function: assignment -> its corpus class, graded once per test process."""
+
+    def get(assignment: str) -> GradedClass:
+        if assignment not in _graded:
+            from tests.corpus.registry import submissions_for
+
+            workdir = tmp_path_factory.mktemp(f"course-{assignment}")
+            _graded[assignment] = grade_class(workdir, assignment, submissions_for(assignment))
+        return _graded[assignment]
+
+    return get
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)

@@ -1,0 +1,37 @@
+"""Every submission of the corpus loses exactly the grade cells it names, under stock nbgrader.
+
+Also: the instructor's notebook gets every point and the untouched release notebook none.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import BLANK, REFERENCE, built_assignments
+from tests.corpus.registry import submissions_for
+
+CASES = [(a, s) for a in built_assignments() for s in submissions_for(a)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", built_assignments())
+def test_source_notebook_gets_every_point(graded_corpus, assignment):
+    graded = graded_corpus(assignment)
+    assert graded.scores(REFERENCE) == graded.points
+    assert sum(graded.points.values()) == 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", built_assignments())
+def test_release_notebook_gets_no_point(graded_corpus, assignment):
+    graded = graded_corpus(assignment)
+    assert set(graded.scores(BLANK).values()) == {0.0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "submission"), CASES,
+                         ids=[f"{a}-{s.student}" for a, s in CASES])
+def test_submission_loses_exactly_its_cells(graded_corpus, assignment, submission):
+    graded = graded_corpus(assignment)
+    expected = {cell: (0.0 if cell in submission.loses else points) for cell, points in graded.points.items()}
+    assert graded.scores(submission.student) == expected, submission.why
