@@ -10,11 +10,17 @@ import pytest
 from tests.conftest import BLANK, REFERENCE, built_assignments
 from tests.corpus.registry import submissions_for
 
-CASES = [(a, s) for a in built_assignments() for s in submissions_for(a)]
+# One group per assignment: under pytest-xdist (--dist loadgroup) each class is graded once.
+ASSIGNMENTS = [pytest.param(a, marks=pytest.mark.xdist_group(a)) for a in built_assignments()]
+CASES = [
+    pytest.param(a, s, marks=pytest.mark.xdist_group(a), id=f"{a}-{s.student}")
+    for a in built_assignments()
+    for s in submissions_for(a)
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", built_assignments())
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_notebook_gets_every_point(graded_corpus, assignment):
     graded = graded_corpus(assignment)
     assert graded.scores(REFERENCE) == graded.points
@@ -22,15 +28,14 @@ def test_source_notebook_gets_every_point(graded_corpus, assignment):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", built_assignments())
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_notebook_gets_no_point(graded_corpus, assignment):
     graded = graded_corpus(assignment)
     assert set(graded.scores(BLANK).values()) == {0.0}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("assignment", "submission"), CASES,
-                         ids=[f"{a}-{s.student}" for a, s in CASES])
+@pytest.mark.parametrize(("assignment", "submission"), CASES)
 def test_submission_loses_exactly_its_cells(graded_corpus, assignment, submission):
     graded = graded_corpus(assignment)
     expected = {cell: (0.0 if cell in submission.loses else points) for cell, points in graded.points.items()}
