@@ -41,8 +41,9 @@ class GradedClass:
         return max_scores(self.db_url, self.assignment)
 
 
-def grade_class(workdir: Path, assignment: str, submissions: list[Submission]) -> GradedClass:
-    """Generate, submit (reference, blank and ``submissions``) and autograde in ``workdir``."""
+def grade_class(workdir: Path, assignment: str, submissions: list[Submission],
+                notebooks: dict[str, nbformat.NotebookNode] | None = None) -> GradedClass:
+    """Generate, submit (reference, blank, ``submissions`` and raw ``notebooks``) and autograde."""
     course = new_course(workdir, ROOT, [assignment])
     released = generate_assignment(course, assignment)
     notebook = f"{NOTEBOOKS[assignment]}.ipynb"
@@ -51,6 +52,9 @@ def grade_class(workdir: Path, assignment: str, submissions: list[Submission]) -
                       [Submission(REFERENCE, {}), *submissions])
     (submitted / BLANK / assignment).mkdir(parents=True)
     shutil.copy(released / notebook, submitted / BLANK / assignment / notebook)
+    for student, nb in (notebooks or {}).items():
+        (submitted / student / assignment).mkdir(parents=True)
+        nbformat.write(nb, submitted / student / assignment / notebook)
     autograde(course, assignment)
     return GradedClass(course, assignment)
 
