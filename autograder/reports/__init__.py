@@ -1,0 +1,1 @@
+"""Reports on a graded class: score tables for the terminal."""
