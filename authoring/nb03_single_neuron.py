@@ -1,0 +1,389 @@
+"""03_single_neuron: one neuron learns the courier's delivery times, and meets its limit."""
+
+from authoring.cells import code, grade, md, setup, solution
+
+CELLS = [
+    md("""
+    # 03 · One neuron: should the courier take the 7-mile order?
+
+    The courier promises **30-minute deliveries**. A customer 7 miles away is waiting for an
+    answer. In the last notebooks you shaped the past deliveries as tensors and computed
+    gradients by hand; now PyTorch does the bookkeeping and a single neuron learns how long a
+    delivery takes.
+
+    You will write five functions:
+
+    1. `build_model`: one neuron, `nn.Sequential(nn.Linear(1, 1))`;
+    2. `train_model`: the five-step training loop with a loss and an optimizer;
+    3. `predict_minutes`: ask the trained model about one distance;
+    4. `take_order`: turn the prediction into a yes or a no;
+    5. `build_nonlinear_model`: a small network for data that one neuron cannot fit.
+
+    After each exercise a test cell checks your function; it ends with a ✓ line when all is
+    well. The grader runs more tests on data you have not seen, so write general code.
+    """),
+    setup("setup_imports", """
+    import torch
+    from torch import nn, optim
+    import matplotlib.pyplot as plt
+
+    from autograder.data.delivery import bike_a
+    """),
+    md("""
+    ## The data
+
+    Four past deliveries by bike, as `[N, 1]` float32 tensors: one row per delivery, one
+    column for the distance (**miles**) and one for the time (**minutes**).
+    """),
+    setup("setup_data", """
+    X, y = bike_a()
+    print("miles:  ", X.flatten().tolist())
+    print("minutes:", y.flatten().tolist())
+    """),
+    code("""
+    plt.scatter(X, y, label="past deliveries")
+    plt.axhline(30, color="gray", linestyle="--", label="30-minute promise")
+    plt.axvline(7, color="tab:red", linestyle=":", label="the new 7-mile order")
+    plt.xlabel("distance (miles)")
+    plt.ylabel("delivery time (minutes)")
+    plt.legend()
+    plt.show()
+    """),
+    md("""
+    ## One neuron is a straight line
+
+    A neuron with one input computes `time = w * miles + b`. The weight `w` is the minutes each
+    mile adds; the bias `b` is the time spent before the first mile (picking up the food).
+    `nn.Linear(1, 1)` holds exactly these two numbers, starting from small random values.
+    Wrapping it in `nn.Sequential` costs nothing now and lets you stack more layers later.
+
+    ### Exercise 1: `build_model`
+
+    Write `build_model()` returning a new `nn.Sequential(nn.Linear(1, 1))` at each call.
+    Leave the weights as PyTorch starts them: training will find the right values.
+    """),
+    solution("build_model", """
+    def build_model():
+        \"\"\"One neuron: one distance in, one time out.\"\"\"
+        ### BEGIN SOLUTION
+        return nn.Sequential(nn.Linear(1, 1))
+        ### END SOLUTION
+    """),
+    grade("test_build_model", 1, """
+    from autograder.checks import single_neuron as check
+
+    torch.manual_seed(0)
+    print(build_model())
+    check.build_model(build_model)
+    ### BEGIN HIDDEN TESTS
+    check.build_model_hidden(build_model, seeds=[3, 1234, 98765])
+    ### END HIDDEN TESTS
+    print("✓ build_model")
+    """),
+    md("""
+    ## Learning: a loss, an optimizer, and a loop of five steps
+
+    - The **loss** says how wrong the line is: `nn.MSELoss()` averages the squared differences
+      between predicted and true minutes.
+    - The **optimizer** changes the weights to make the loss smaller:
+      `optim.SGD(model.parameters(), lr=lr)` moves each parameter a small step (`lr`, the
+      learning rate) against its gradient.
+
+    Each **epoch** runs five steps on the whole batch:
+
+    1. `optimizer.zero_grad()`: forget the previous gradients (PyTorch *adds* new gradients to
+       old ones, so without this they pile up);
+    2. forward: `pred = model(X)`;
+    3. loss: `loss = loss_fn(pred, y)`, with `pred` and `y` both `[N, 1]`;
+    4. backward: `loss.backward()` fills each parameter's `.grad`;
+    5. `optimizer.step()`: update the parameters.
+
+    The loss is a tensor attached to the whole computation graph. To keep a history of the
+    losses, store `loss.item()`, a plain Python float.
+
+    ### Exercise 2: `train_model`
+
+    Write `train_model(model, X, y, lr=0.01, epochs=500)`: create the loss and an SGD
+    optimizer over `model.parameters()` with the learning rate `lr`, run `epochs` epochs of
+    the five steps, and return the list of the epochs' losses (each taken before that
+    epoch's step) as floats. Use the arguments you are given, and do not call
+    `torch.manual_seed`: the model arrives already built.
+    """),
+    solution("train_model", """
+    def train_model(model, X, y, lr=0.01, epochs=500):
+        \"\"\"Full-batch SGD on the mean squared error; returns each epoch's loss.\"\"\"
+        ### BEGIN SOLUTION
+        loss_fn = nn.MSELoss()
+        optimizer = optim.SGD(model.parameters(), lr=lr)
+        losses = []
+        for epoch in range(epochs):
+            optimizer.zero_grad()
+            pred = model(X)
+            loss = loss_fn(pred, y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+        ### END SOLUTION
+    """),
+    grade("test_train_model", 4, """
+    from autograder.checks import single_neuron as check
+
+    # The tests build their own models, so that a mistake in build_model costs that exercise only.
+    check.train_model(train_model, X, y)                          # the defaults: lr=0.01, 500 epochs
+    check.train_model(train_model, X, y, lr=0.005, epochs=50, seed=1)
+    ### BEGIN HIDDEN TESTS
+    check.train_model_hidden(train_model, seeds=[21, 4321, 777])
+    ### END HIDDEN TESTS
+    print("✓ train_model")
+    """),
+    md("""
+    ## Watch it learn
+
+    Train a fresh neuron on the four deliveries and look at two pictures: the loss falling
+    epoch after epoch, and the line it has drawn through the data.
+    """),
+    code("""
+    torch.manual_seed(0)
+    model = build_model()
+    losses = train_model(model, X, y)
+    w, b = model[0].weight.item(), model[0].bias.item()
+    print(f"after {len(losses)} epochs: loss {losses[-1]:.3f}, w = {w:.3f} min/mile, b = {b:.3f} min")
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(losses)
+    left.set_yscale("log")
+    left.set_xlabel("epoch")
+    left.set_ylabel("MSE loss (log scale)")
+    left.set_title("The loss falls")
+    span = torch.linspace(0, 8, 50).reshape(-1, 1)
+    with torch.no_grad():
+        right.plot(span, model(span), color="tab:orange", label=f"{w:.2f} * miles + {b:.2f}")
+    right.scatter(X, y, label="past deliveries")
+    right.axhline(30, color="gray", linestyle="--", label="30-minute promise")
+    right.set_xlabel("distance (miles)")
+    right.set_ylabel("minutes")
+    right.set_title("The line it learned")
+    right.legend()
+    plt.show()
+    """),
+    md("""
+    The best straight line through these four points (least squares, computed exactly) is
+    `5.1 * miles + 11.1`. After 500 epochs the neuron is close but not there yet: the bias
+    learns slowly, because the distances are far from 0. A call of `train_model` continues
+    from where the model is, so more epochs bring it the rest of the way:
+    """),
+    code("""
+    more = train_model(model, X, y, epochs=1000)
+    print(f"after {len(losses) + len(more)} epochs: w = {model[0].weight.item():.3f}, "
+          f"b = {model[0].bias.item():.3f}, loss {more[-1]:.3f}")
+    """),
+    md("""
+    ## Asking the model about one order
+
+    A model takes a **batch**, even for one question: the distance 7 becomes a `[1, 1]`
+    tensor, `torch.tensor([[7.0]])`. Two more habits for predicting:
+
+    - `model.eval()` switches layers that behave differently in training (dropout, batch
+      norm) to their prediction behaviour. A single `nn.Linear` has none, but the habit costs
+      nothing and saves you later;
+    - `with torch.no_grad():` tells autograd not to record a graph nobody will use.
+
+    The answer is a `[1, 1]` tensor; `.item()` turns it into a float.
+
+    ### Exercise 3: `predict_minutes`
+
+    Write `predict_minutes(model, miles)` returning the predicted minutes for one distance as
+    a Python float. `miles` may be a float or a whole number such as `7`: build a float32
+    batch. Run the forward pass in eval mode and under `torch.no_grad()`.
+    """),
+    solution("predict_minutes", """
+    def predict_minutes(model, miles):
+        \"\"\"The model's predicted minutes for one distance, as a float.\"\"\"
+        ### BEGIN SOLUTION
+        model.eval()
+        with torch.no_grad():
+            batch = torch.tensor([[float(miles)]])
+            return model(batch).item()
+        ### END SOLUTION
+    """),
+    grade("test_predict_minutes", 2, """
+    from autograder.checks import single_neuron as check
+    from autograder.reference.single_neuron import line_model
+
+    best_line = line_model(5.1, 11.1)      # the least-squares line, set by hand
+    check.predict_minutes(predict_minutes, best_line, 7)
+    check.predict_minutes(predict_minutes, best_line, 2.5)
+    print("the best line, 7 miles:", predict_minutes(best_line, 7), "minutes")
+    ### BEGIN HIDDEN TESTS
+    check.predict_minutes_hidden(predict_minutes, seeds=[8, 808, 80808])
+    ### END HIDDEN TESTS
+    print("✓ predict_minutes")
+    """),
+    code("""
+    print(f"your trained neuron: 7 miles take {predict_minutes(model, 7):.1f} minutes")
+    """),
+    md("""
+    ## The decision
+
+    The best line predicts **46.8 minutes** for 7 miles: far beyond the promise.
+
+    ### Exercise 4: `take_order`
+
+    Write `take_order(model, miles, promise=30.0)`: `True` when the predicted time is within
+    the promise (a prediction of exactly the promised time keeps it), `False` otherwise. Use
+    the `promise` you are given: another courier may promise 45 minutes. You may call your
+    `predict_minutes`.
+    """),
+    solution("take_order", """
+    def take_order(model, miles, promise=30.0):
+        \"\"\"True when the predicted delivery time is within the promise.\"\"\"
+        ### BEGIN SOLUTION
+        return predict_minutes(model, miles) <= promise
+        ### END SOLUTION
+    """),
+    grade("test_take_order", 1, """
+    from autograder.checks import single_neuron as check
+    from autograder.reference.single_neuron import line_model
+
+    best_line = line_model(5.1, 11.1)
+    check.take_order(take_order, best_line, 7)                    # 46.8 minutes: no
+    check.take_order(take_order, best_line, 3)                    # 26.4 minutes: yes
+    check.take_order(take_order, best_line, 7, promise=50.0)      # a generous promise: yes
+    ### BEGIN HIDDEN TESTS
+    check.take_order_hidden(take_order, seeds=[5, 55, 555, 5555])
+    ### END HIDDEN TESTS
+    print("✓ take_order")
+    """),
+    code("""
+    answer = "take it" if take_order(model, 7) else "turn it down"
+    print(f"7-mile order, 30-minute promise: {answer}")
+    """),
+    md("""
+    ## When one line is not enough
+
+    Business grows and the courier buys a car. Short trips still go by bike (quick to start,
+    6 minutes a mile); long trips go by car (about 17 minutes to walk to it and park, then only
+    1.5 minutes a mile). The course generates such a mixed data set. Time against distance
+    now rises steeply, then bends and flattens where the vehicle changes.
+    """),
+    setup("setup_mixed", """
+    from autograder.data.delivery import least_squares_line
+    from autograder.data.mixed import by_car, course_mixed
+    from autograder.reference.single_neuron import train_nonlinear
+
+    X_mixed, y_mixed = course_mixed()
+    print(X_mixed.shape, y_mixed.shape)
+    """),
+    code("""
+    car = by_car(X_mixed).flatten()
+    plt.scatter(X_mixed[~car], y_mixed[~car], label="bike")
+    plt.scatter(X_mixed[car], y_mixed[car], marker="s", label="car")
+    plt.axhline(30, color="gray", linestyle="--", label="30-minute promise")
+    plt.xlabel("distance (miles)")
+    plt.ylabel("minutes")
+    plt.legend()
+    plt.show()
+    """),
+    md("""
+    No straight line follows a bend. The best one any single neuron can reach is the
+    least-squares line; its error is the floor for one neuron.
+
+    The distances now reach 12 miles, and plain SGD at a safe learning rate would crawl, so
+    from here on the course trains with `train_nonlinear(model, X, y)`: the same five steps,
+    with SGD plus *momentum* (each step keeps most of the previous one), 400 epochs.
+    """),
+    code("""
+    w_best, b_best = least_squares_line(X_mixed, y_mixed)
+    best_line_error = ((w_best * X_mixed + b_best - y_mixed) ** 2).mean().item()
+
+    torch.manual_seed(0)
+    neuron = build_model()
+    neuron_losses = train_nonlinear(neuron, X_mixed, y_mixed)
+    print(f"best possible straight line: MSE {best_line_error:.2f}")
+    print(f"one neuron, trained:         MSE {neuron_losses[-1]:.2f}")
+    """),
+    md("""
+    ## A line that can bend
+
+    Put a layer of `hidden` neurons between the input and the output, and pass their outputs
+    through a **ReLU**, `max(0, z)`. Each hidden neuron is a line folded flat at one point; the
+    output neuron adds them up into a line with bends. Without the ReLU, two linear layers
+    collapse into one straight line again.
+
+    ### Exercise 5: `build_nonlinear_model`
+
+    Write `build_nonlinear_model(hidden=16)` returning a new model that computes
+    `Linear(1, hidden) → ReLU → Linear(hidden, 1)`, with `hidden` units in the middle. An
+    `nn.Sequential` or your own `nn.Module` class both work. The test trains it with
+    `train_nonlinear` on mixed data and expects it to beat the best straight line by far.
+    """),
+    solution("build_nonlinear_model", """
+    def build_nonlinear_model(hidden=16):
+        \"\"\"One hidden layer of ReLU units: a line with bends.\"\"\"
+        ### BEGIN SOLUTION
+        return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        ### END SOLUTION
+    """),
+    grade("test_build_nonlinear_model", 2, """
+    from autograder.checks import single_neuron as check
+
+    print(build_nonlinear_model(4))
+    check.nonlinear_structure(build_nonlinear_model, 4)
+    check.build_nonlinear_model(build_nonlinear_model, X_mixed, y_mixed)     # hidden=16, trained
+    ### BEGIN HIDDEN TESTS
+    check.build_nonlinear_model_hidden(build_nonlinear_model, seeds=[31, 32])
+    ### END HIDDEN TESTS
+    print("✓ build_nonlinear_model")
+    """),
+    md("""
+    ## Both models on the mixed data
+    """),
+    code("""
+    torch.manual_seed(0)
+    network = build_nonlinear_model()
+    network_losses = train_nonlinear(network, X_mixed, y_mixed)
+    print(f"one neuron: MSE {neuron_losses[-1]:.2f}    ReLU network: MSE {network_losses[-1]:.2f}")
+
+    span = torch.linspace(0, 12.5, 200).reshape(-1, 1)
+    with torch.no_grad():
+        plt.plot(span, neuron(span), color="tab:orange", label="one neuron")
+        plt.plot(span, network(span), color="tab:green", label="ReLU network")
+    plt.scatter(X_mixed, y_mixed, color="tab:blue", s=15, label="deliveries")
+    plt.axhline(30, color="gray", linestyle="--", label="30-minute promise")
+    plt.xlabel("distance (miles)")
+    plt.ylabel("minutes")
+    plt.legend()
+    plt.show()
+
+    """),
+    md("""
+    How far off is each model? Compare their answers with the typical time of a trip (bike
+    below 3 miles, car from 3 miles on). The straight line is minutes wrong at both ends and
+    at the bend; the network follows the courier's two vehicles. Both agree on the 7-mile
+    order: by car it takes about 27.5 minutes.
+    """),
+    code("""
+    from autograder.data.mixed import typical_minutes
+
+    for miles in (1.5, 3.0, 7.0, 12.0):
+        typical = typical_minutes(torch.tensor(miles)).item()
+        print(f"{miles:4} miles: typically {typical:4.1f} min | one neuron {predict_minutes(neuron, miles):4.1f} "
+              f"| ReLU network {predict_minutes(network, miles):4.1f}")
+    print("take the 7-mile order?", take_order(network, 7))
+    """),
+    md("""
+    ## What you have built
+
+    - a model is a module holding parameters: `nn.Linear(1, 1)` is one neuron, a line;
+    - training is five steps repeated: zero the gradients, forward, loss, backward, step;
+    - predictions take a batch, run in eval mode under `torch.no_grad()`, and `.item()` makes
+      them plain numbers;
+    - a decision compares the prediction with the promise, the one it is given;
+    - when the data bends, one neuron cannot follow; hidden ReLU units can.
+
+    By car, the 7-mile order fits the promise after all. Next, in **04 · The training loop**,
+    the loop grows up: data sets, batches, and a validation set to tell learning from
+    memorising.
+    """),
+]
