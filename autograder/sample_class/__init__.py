@@ -1,9 +1,16 @@
 """A small bundled class, right and wrong, for the main job and for demos.
 
 Each student is a list of edits to the instructor's notebooks (see
-``autograder.submissions``), so the class stays in step with the notebooks.
-``BROKEN`` holds files that are not notebooks at all: grading must report them
-and go on with everyone else.
+``autograder.submissions``), so the class stays in step with the notebooks:
+
+- ada answers everything as the answer key does;
+- ben makes a classic beginner's mistake in each assignment;
+- cleo answers correctly in her own style (and prints a warning now and then);
+- dev makes other mistakes, and in 03 writes a training loop that never ends;
+- eve hands in a file that is not a notebook.
+
+``BROKEN`` holds the files that are not notebooks at all: grading must report
+them and go on with everyone else.
 """
 
 from __future__ import annotations
@@ -28,6 +35,123 @@ STUDENTS: dict[str, list[Submission]] = {
             def mse(pred, target):
                 return ((pred - target) ** 2).mean()
             """, why="no guard against [N] vs [N, 1]"),
+    ],
+    "02_autograd": [
+        Submission("ada", {}),
+        wrong("ben", "gradient_step", """
+            def gradient_step(W, b, X, y, lr):
+                loss = ((X @ W + b - y) ** 2).mean()
+                loss.backward()
+                with torch.no_grad():
+                    W -= lr * W.grad
+                    b -= lr * b.grad
+                return loss.item()
+            """, why="gradients never zeroed"),
+        right("cleo", {"derivative": """
+            def derivative(f, x):
+                x = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+                (slope,) = torch.autograd.grad(f(x), x)
+                return float(slope)
+            """}),
+        wrong("dev", "train_manual", """
+            def train_manual(X, y, lr, epochs, seed):
+                W = torch.randn(X.shape[1], 1, requires_grad=True)
+                b = torch.zeros(1, requires_grad=True)
+                losses = []
+                for _ in range(epochs):
+                    loss = ((X @ W + b - y) ** 2).mean()
+                    loss.backward()
+                    with torch.no_grad():
+                        W -= lr * W.grad
+                        b -= lr * b.grad
+                    W.grad = None
+                    b.grad = None
+                    losses.append(loss.item())
+                return W, b, losses
+            """, why="the seed is ignored"),
+    ],
+    "03_single_neuron": [
+        Submission("ada", {}),
+        wrong("ben", "train_model", """
+            def train_model(model, X, y, lr=0.01, epochs=500):
+                loss_fn = nn.MSELoss()
+                optimizer = optim.SGD(model.parameters(), lr=lr)
+                losses = []
+                for epoch in range(epochs):
+                    loss = loss_fn(model(X), y)
+                    loss.backward()
+                    optimizer.step()
+                    losses.append(loss.item())
+                return losses
+            """, why="zero_grad forgotten: gradients pile up"),
+        right("cleo", {"train_model": """
+            import warnings
+            def train_model(model, X, y, lr=0.01, epochs=500):
+                warnings.warn("cleo's loop is about to run", UserWarning)
+                optimizer = optim.SGD(model.parameters(), lr=lr)
+                losses = []
+                for _ in range(epochs):
+                    loss = nn.functional.mse_loss(model(X), y)
+                    for p in model.parameters():
+                        p.grad = None
+                    loss.backward()
+                    optimizer.step()
+                    losses.append(float(loss.detach()))
+                return losses
+            """}),
+        wrong("dev", "predict_minutes", """
+            def predict_minutes(model, miles):
+                while True:
+                    pass
+            """, why="an endless loop: the cell times out, the rest is graded"),
+    ],
+    "04_training_loop": [
+        Submission("ada", {}),
+        wrong("ben", "evaluate", """
+            def evaluate(model, loader, loss_fn, device):
+                total = 0.0
+                with torch.no_grad():
+                    for X_batch, y_batch in loader:
+                        total += loss_fn(model(X_batch.to(device)), y_batch.to(device)).item()
+                return total / len(loader)
+            """, why="no model.eval(): dropout stays on during evaluation"),
+        right("cleo", {"fit": """
+            def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs, device):
+                history = {"train": [], "val": []}
+                for _ in range(epochs):
+                    history["train"].append(train_one_epoch(model, train_loader, loss_fn, optimizer, device))
+                    history["val"].append(evaluate(model, val_loader, loss_fn, device))
+                return history["train"], history["val"]
+            """}),
+        wrong("dev", "make_loaders", """
+            def make_loaders(X, y, batch_size=32, val_fraction=0.2, seed=0):
+                dataset = DeliveryDataset(X, y)
+                n_val = round(len(dataset) * val_fraction)
+                train_loader = DataLoader(Subset(dataset, range(len(dataset))), batch_size=batch_size, shuffle=True)
+                val_loader = DataLoader(Subset(dataset, range(n_val)), batch_size=batch_size)
+                return train_loader, val_loader
+            """, why="the validation samples are also in the training set"),
+    ],
+    "05_devices_checkpoints": [
+        Submission("ada", {}),
+        wrong("ben", "save_checkpoint", """
+            def save_checkpoint(model, path):
+                torch.save(model, path)
+            """, why="the whole model pickled instead of its state_dict"),
+        right("cleo", {"pick_device": """
+            def pick_device():
+                for name, available in (("cuda", torch.cuda.is_available), ("mps", torch.backends.mps.is_available)):
+                    if available():
+                        return torch.device(name)
+                return torch.device("cpu")
+            """}),
+        wrong("dev", "predict_on_device", """
+            def predict_on_device(model, X, device):
+                model.to(device)
+                model.eval()
+                with torch.no_grad():
+                    return model(X).cpu()
+            """, why="the model moved but not the batch"),
     ],
 }
 
