@@ -1,0 +1,66 @@
+"""Start the sandboxed workers early, before the coordinator imports nbgrader (seconds).
+
+Light imports only: the workers import torch while the coordinator imports nbgrader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from autograder.course import NOTEBOOKS
+from autograder.grading import pool, sandbox, settings
+
+
+def worker_command(root: Path, database: str, sandboxed: bool) -> tuple[list[str], dict[str, str] | None]:
+    """The argv (and, without a sandbox, the environment) that starts one worker."""
+    env = pool.default_env()
+    if not sandboxed:
+        return sandbox.zygote_command(), {**os.environ, **env}
+    bwrap = sandbox.require_bwrap()
+    hide = sandbox.hidden_paths(root, pool.package_dir())
+    if database.startswith("sqlite:///"):
+        path = Path(database.removeprefix("sqlite:///"))
+        if path.exists() and not any(h == path or h in path.parents for h in hide):
+            hide.append(path)
+    return sandbox.bwrap_command(bwrap, sandbox.zygote_command(), hide=hide, env=env), None
+
+
+def warmup_cells(root: Path, assignment: str) -> list[str]:
+    """The code of the instructor's notebook: each worker runs it once, so that the lazy
+    imports it triggers are paid once per worker instead of once per submission."""
+    folder = root / "source" / assignment
+    names = [f"{NOTEBOOKS[assignment]}.ipynb"] if assignment in NOTEBOOKS else []
+    paths = [folder / n for n in names if (folder / n).exists()] or sorted(folder.glob("*.ipynb"))[:1]
+    cells: list[str] = []
+    for path in paths:
+        try:
+            nb = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                cells.append("".join(source) if isinstance(source, list) else str(source))
+    return cells
+
+
+def start_workers(root: Path, assignment: str, *, size: int, sandboxed: bool, memory_gb: float,
+                  log: Callable[[str], None]) -> pool.Pool:
+    """A started pool of ``size`` workers for grading ``assignment`` of the course at ``root``."""
+    root = Path(root).resolve()
+    config = settings.load_config(root)
+    argv, env = worker_command(root, settings.db_url(config, root), sandboxed)
+    workers = pool.Pool(argv, max(1, size), sandboxed=sandboxed, timeout=settings.cell_timeout(config),
+                        memory=int(memory_gb * (1 << 30)), log=log, env=env,
+                        warmup=warmup_cells(root, assignment))
+    workers.start()
+    return workers
+
+
+def count_submissions(root: Path, assignment: str, students: list[str]) -> int:
+    """How many submission folders there are (to size the pool before reading them)."""
+    found = [p.parent.name for p in (Path(root) / "submitted").glob(f"*/{assignment}") if p.is_dir()]
+    return len([s for s in found if not students or s in students])

@@ -1,0 +1,88 @@
+"""The bubblewrap command line a zygote runs under, and the check that bubblewrap exists.
+
+What the sandbox gives each worker: a read-only view of the machine; the course
+folder (submissions, autograded notebooks, the gradebook) hidden behind empty
+folders; its own /tmp, /dev/shm, PID namespace and no network; no capabilities;
+it dies with the grader. Student notebooks reach it only through the zygote's
+stdin, one submission at a time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+INSTALL_HINT = (
+    "bubblewrap (bwrap) is not installed, and the grader runs student code only inside it.\n"
+    "Install it with your package manager, for example:\n"
+    "  sudo apt-get install bubblewrap     (Debian, Ubuntu)\n"
+    "  sudo dnf install bubblewrap         (Fedora, RHEL)\n"
+    "then run the command again. To grade without any sandbox (student code then runs\n"
+    "with your rights and can read or change the gradebook), pass --unsafe-no-sandbox."
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or does not work here."""
+
+
+def find_bwrap() -> str | None:
+    """The path of the bwrap executable, or None."""
+    return shutil.which("bwrap")
+
+
+def require_bwrap() -> str:
+    """The path of bwrap, or :class:`SandboxUnavailable` with install instructions."""
+    found = find_bwrap()
+    if found is None:
+        raise SandboxUnavailable(INSTALL_HINT)
+    return found
+
+
+def hidden_paths(course_root: Path, package_dir: Path) -> list[Path]:
+    """What the sandbox must not see of the course folder.
+
+    The whole folder, unless the code the sandbox runs lives inside it (a course
+    kept in the package's own repository): then every entry except those that
+    hold the code.
+    """
+    course_root = course_root.resolve()
+    package_dir = package_dir.resolve()
+    if course_root not in package_dir.parents:
+        return [course_root]
+    keep = {course_root / package_dir.relative_to(course_root).parts[0]}
+    keep |= {p for p in course_root.iterdir() if p.name.startswith(".venv") or p.name in ("venv", ".env")}
+    return sorted(p for p in course_root.iterdir() if p not in keep)
+
+
+def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: dict[str, str]) -> list[str]:
+    """The full argv that runs ``command`` inside the sandbox."""
+    argv = [
+        bwrap,
+        "--ro-bind", "/", "/",
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--tmpfs", "/tmp",
+        "--tmpfs", "/dev/shm",
+        "--unshare-all",  # network, PIDs, IPC, UTS, cgroups
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop", "ALL",
+        "--clearenv",
+    ]
+    for path in hide:
+        if path.is_dir() and not path.is_symlink():
+            argv += ["--tmpfs", str(path), "--remount-ro", str(path)]
+        elif path.exists() or path.is_symlink():
+            argv += ["--ro-bind", "/dev/null", str(path)]
+    for key, value in sorted(env.items()):
+        argv += ["--setenv", key, value]
+    argv += ["--chdir", "/tmp", "--", *command]
+    return argv
+
+
+def zygote_command() -> list[str]:
+    """How a zygote is started: this Python, this package."""
+    return [sys.executable, "-I", "-m", "autograder.grading.zygote"]

@@ -1,0 +1,41 @@
+"""The summary table printed after ``autograder grade``, and the problem log file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from rich.table import Table
+
+from autograder.grading.batch import Result
+
+STYLES = {"graded": "green", "skipped": "dim", "problems": "yellow", "failed": "bold red"}
+
+
+def summary_table(assignment: str, results: list[Result]) -> Table:
+    """One row per submission: score, status, and the first problem if any."""
+    table = Table(title=f"autograder grade {assignment}")
+    table.add_column("student")
+    table.add_column("score", justify="right")
+    table.add_column("status")
+    table.add_column("problems", overflow="fold")
+    for result in results:
+        style = STYLES.get(result.status, "")
+        score = "-" if result.status in ("failed", "skipped") else f"{result.score:g} / {result.max_score:g}"
+        problems = "; ".join(result.problems[:2]) + (" ..." if len(result.problems) > 2 else "")
+        table.add_row(result.student, score, f"[{style}]{result.status}[/]", problems)
+    counts = {status: sum(r.status == status for r in results) for status in STYLES}
+    table.caption = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    return table
+
+
+def file_logger(path: Path) -> logging.Logger:
+    """A logger appending timestamped lines to ``path`` (the run's problem log)."""
+    logger = logging.getLogger(f"autograder.grade.{path}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not logger.handlers:
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    return logger

@@ -1,0 +1,165 @@
+"""Unit tests of the batch grader's parts: frames, sandbox command, settings, guard, test-cell runner."""
+
+from __future__ import annotations
+
+import builtins
+import math
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder.grading import guard, kernel, protocol, sandbox, settings
+
+
+def test_frames_round_trip_through_a_pipe():
+    read, write = os.pipe()
+    protocol.write_fd(write, {"a": 1, "text": "é" * 10})
+    os.close(write)
+    assert protocol.read_fd(read) == {"a": 1, "text": "é" * 10}
+    assert protocol.read_fd(read) is None
+
+
+@pytest.mark.parametrize("raw", [b"\x00\x00\x00\x02[]", b"\x00\x00\x00\x03{no", b"\x00\x00\x00\x09{}",
+                                 b"\xff\xff\xff\xff"])
+def test_bad_frames_are_protocol_errors(raw):
+    read, write = os.pipe()
+    os.write(write, raw)
+    os.close(write)
+    with pytest.raises(protocol.ProtocolError):
+        protocol.read_fd(read)
+
+
+def test_bwrap_command_isolates(tmp_path):
+    course = tmp_path / "course"
+    (course / "submitted").mkdir(parents=True)
+    (course / "gradebook.db").write_text("")
+    argv = sandbox.bwrap_command("/usr/bin/bwrap", ["python", "-m", "x"],
+                                 hide=[course, course / "gradebook.db"], env={"A": "1"})
+    joined = " ".join(argv)
+    for flag in ("--ro-bind / /", "--tmpfs /tmp", "--unshare-all", "--die-with-parent", "--new-session",
+                 "--cap-drop ALL", "--clearenv", f"--tmpfs {course} --remount-ro {course}",
+                 f"--ro-bind /dev/null {course / 'gradebook.db'}", "--setenv A 1"):
+        assert flag in joined, flag
+    assert argv[-4:] == ["--", "python", "-m", "x"]
+
+
+def test_hidden_paths_hide_the_course_but_not_the_code(tmp_path):
+    outside = tmp_path / "course"
+    outside.mkdir()
+    assert sandbox.hidden_paths(outside, tmp_path / "elsewhere" / "autograder") == [outside.resolve()]
+    inside = tmp_path / "repo"
+    for name in ("autograder", "submitted", "autograded", ".venv"):
+        (inside / name).mkdir(parents=True)
+    (inside / "gradebook.db").write_text("")
+    hidden = sandbox.hidden_paths(inside, inside / "autograder")
+    assert {p.name for p in hidden} == {"submitted", "autograded", "gradebook.db"}
+
+
+def test_missing_bwrap_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        sandbox.require_bwrap()
+
+
+def test_settings_follow_the_course_config(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///gb.db'\nc.Execute.timeout = 7\n")
+    config = settings.load_config(tmp_path)
+    assert settings.db_url(config, tmp_path) == f"sqlite:///{tmp_path.resolve() / 'gb.db'}"
+    assert settings.cell_timeout(config) == 7.0
+    empty = settings.load_config(tmp_path / "nothing")
+    assert settings.cell_timeout(empty) == 30.0
+    assert settings.absolute_db_url("postgresql://h/db", tmp_path) == "postgresql://h/db"
+
+
+@pytest.fixture
+def snapshot():
+    snap = guard.Snapshot()
+    yield snap
+    snap.restore(sys.stdout, sys.stderr)
+
+
+def test_snapshot_restores_builtins_and_modules(snapshot):
+    real_abs, real_isclose = builtins.abs, math.isclose
+    try:
+        builtins.abs = lambda x: 0
+        math.isclose = lambda *a, **k: True
+        assert set(snapshot.changes()) >= {"builtins.abs", "math.isclose"}
+        snapshot.restore(sys.stdout, sys.stderr)
+        assert builtins.abs is real_abs and math.isclose is real_isclose
+        assert snapshot.changes() == []
+    finally:
+        builtins.abs, math.isclose = real_abs, real_isclose
+
+
+def test_snapshot_notices_added_builtins_and_class_patches(snapshot):
+    try:
+        builtins.sneaky = 1
+        torch.Tensor.__bool__ = lambda self: True
+        changed = snapshot.changes()
+        assert "builtins.sneaky" in changed
+        assert any(c.endswith("Tensor.__bool__") for c in changed)
+    finally:
+        snapshot.restore(sys.stdout, sys.stderr)
+    assert not hasattr(builtins, "sneaky")
+    assert "__bool__" not in vars(torch.Tensor)
+
+
+def _run(source: str, namespace: dict, snap: guard.Snapshot) -> list[dict]:
+    return kernel.run_test_cell(source, namespace, snap, 1, lambda s: s)
+
+
+def test_test_cell_pass_fail_and_exit(snapshot):
+    ns: dict = {}
+    assert _run("x = 1\nprint('hi')", ns, snapshot) == [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    for source, ename in (("assert False, 'no'", "AssertionError"), ("import sys; sys.exit(0)", "SystemExit"),
+                          ("raise KeyboardInterrupt", "KeyboardInterrupt"), ("1/0", "ZeroDivisionError")):
+        outputs = _run(source, ns, snapshot)
+        assert outputs[-1]["output_type"] == "error" and outputs[-1]["ename"] == ename, source
+
+
+def test_test_cell_trailing_value_is_an_execute_result(snapshot):
+    outputs = _run("x = 0.5\nx", {}, snapshot)
+    assert outputs == [{"output_type": "execute_result", "execution_count": 1, "data": {"text/plain": "0.5"},
+                        "metadata": {}}]
+    assert _run("x = 0.5\nx;", {}, snapshot) == []
+
+
+def test_test_cell_that_patches_fails_and_is_undone(snapshot):
+    real_abs = builtins.abs
+    ns = {"f": lambda: setattr(builtins, "abs", lambda x: 0)}
+    outputs = _run("f()\nassert abs(-3) == 0", ns, snapshot)
+    assert outputs[-1]["ename"] == "TamperError" and "builtins.abs" in outputs[-1]["evalue"]
+    assert builtins.abs is real_abs
+
+
+def test_test_cell_runs_on_restored_state(snapshot):
+    real_abs = builtins.abs
+    try:
+        builtins.abs = lambda x: 0
+        outputs = _run("assert abs(-3) == 3", {}, snapshot)
+        assert outputs == []
+    finally:
+        builtins.abs = real_abs
+
+
+def test_error_line_is_reported_without_frames(snapshot):
+    outputs = _run("x = 1\n\nassert x == 2, 'x is not 2'", {}, snapshot)
+    assert "line 3" in "\n".join(outputs[-1]["traceback"])
+
+
+def test_recorder_merges_consecutive_streams():
+    recorder = kernel.Recorder()
+    recorder.stream("stderr", "a")
+    recorder.stream("stderr", "b")
+    recorder.stream("stdout", "c")
+    assert [o["text"] for o in recorder.outputs] == ["ab", "c"]
+
+
+def test_audit_policy_names():
+    assert "sys.settrace" in guard._REFUSED_EVENTS and "gc.get_referrers" in guard._REFUSED_EVENTS
+    assert "ctypes.cdata" in guard._REFUSED_CTYPES
+    assert Path(guard.__file__).exists()
