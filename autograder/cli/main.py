@@ -118,5 +118,8 @@ def _grade(assignment: str, root: Path, students: list[str], workers: int, timeo
         raise typer.Exit(1)
 
 
+# Commands defined in their own modules register themselves on ``app`` when imported.
+from autograder.cli import sample_class as _sample_class  # noqa: E402,F401
+
 if __name__ == "__main__":
     app()
