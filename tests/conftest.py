@@ -42,8 +42,12 @@ class GradedClass:
 
 
 def grade_class(workdir: Path, assignment: str, submissions: list[Submission],
-                notebooks: dict[str, nbformat.NotebookNode] | None = None) -> GradedClass:
-    """Generate, submit (reference, blank, ``submissions`` and raw ``notebooks``) and autograde."""
+                notebooks: dict[str, nbformat.NotebookNode] | None = None, grader: str = "stock") -> GradedClass:
+    """Generate, submit (reference, blank, ``submissions`` and raw ``notebooks``) and grade.
+
+    ``grader``: "stock" runs ``nbgrader autograde``; "fast" runs ``autograder grade`` (one
+    sandbox, or none where bubblewrap is missing: these tests are about scores, not isolation).
+    """
     course = new_course(workdir, ROOT, [assignment])
     released = generate_assignment(course, assignment)
     notebook = f"{NOTEBOOKS[assignment]}.ipynb"
@@ -55,24 +59,44 @@ def grade_class(workdir: Path, assignment: str, submissions: list[Submission],
     for student, nb in (notebooks or {}).items():
         (submitted / student / assignment).mkdir(parents=True)
         nbformat.write(nb, submitted / student / assignment / notebook)
-    autograde(course, assignment)
+    if grader == "stock":
+        autograde(course, assignment)
+    else:
+        from autograder.grading import batch
+
+        options = batch.Options(assignment, course, force=True, workers=1, sandboxed=shutil.which("bwrap") is not None)
+        failed = [r.student for r in batch.grade(options) if r.status == "failed"]
+        assert not failed, f"autograder grade could not grade {failed}"
     return GradedClass(course, assignment)
 
 
-_graded: dict[str, GradedClass] = {}
+_graded: dict[tuple[str, str], GradedClass] = {}
 
 
 @pytest.fixture
 def graded_corpus(tmp_path_factory: pytest.TempPathFactory):
-    """A function: assignment -> its corpus class, graded once per test process."""
+    """A function: assignment -> its corpus class, graded once per test process by ``autograder grade``."""
 
     def get(assignment: str) -> GradedClass:
-        if assignment not in _graded:
+        if (assignment, "fast") not in _graded:
             from tests.corpus.registry import submissions_for
 
-            workdir = tmp_path_factory.mktemp(f"course-{assignment}")
-            _graded[assignment] = grade_class(workdir, assignment, submissions_for(assignment))
-        return _graded[assignment]
+            workdir = tmp_path_factory.mktemp(f"corpus-{assignment}")
+            _graded[assignment, "fast"] = grade_class(workdir, assignment, submissions_for(assignment), grader="fast")
+        return _graded[assignment, "fast"]
+
+    return get
+
+
+@pytest.fixture
+def graded_by_stock(tmp_path_factory: pytest.TempPathFactory):
+    """A function: assignment -> a class of the reference and blank notebooks, graded by stock nbgrader."""
+
+    def get(assignment: str) -> GradedClass:
+        if (assignment, "stock") not in _graded:
+            workdir = tmp_path_factory.mktemp(f"stock-{assignment}")
+            _graded[assignment, "stock"] = grade_class(workdir, assignment, [])
+        return _graded[assignment, "stock"]
 
     return get
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,10 @@ from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.grading import launch, nbgrader_steps, pool, settings
+
+# nbgrader's own API warns about its lazy SQLAlchemy relationships on every new
+# submission; the warning is about nbgrader's internals and says nothing to an instructor.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted", module="nbgrader")
 
 __all__ = ["GradeError", "Options", "Result", "grade", "submissions"]
 
