@@ -216,3 +216,72 @@ def test_a_network_whose_relus_never_open_cannot_beat_the_line():
         return model
 
     _fails("cannot bend", check.build_nonlinear_model, dead, miles, minutes, hidden=16)
+
+
+def test_exact_reference_run_follows_the_pytorch_reference():
+    import copy
+    import random
+
+    from autograder.data.delivery import fresh_bike_data
+
+    cases = [(bike_a(), 0.01, 500), (bike_a(), 0.04, 300)]
+    for seed in range(5):
+        rng = random.Random(seed)
+        cases.append((fresh_bike_data(seed, n=rng.randint(5, 15)), rng.choice([0.002, 0.012]), 200))
+    for (miles, minutes), lr, epochs in cases:
+        torch.manual_seed(0)
+        model = ref.build_model()
+        losses, w, b = check._reference_run(copy.deepcopy(model), miles, minutes, lr, epochs)
+        found = ref.train_model(model, miles, minutes, lr=lr, epochs=epochs)
+        assert torch.allclose(torch.tensor(found, dtype=torch.float64), torch.tensor(losses, dtype=torch.float64),
+                              rtol=1e-4, atol=1e-5)
+        assert abs(model[0].weight.item() - w) < 1e-4 * abs(w) and abs(model[0].bias.item() - b) < 1e-4 * abs(b)
+
+
+def test_nonlinear_class_making_the_output_layer_first_passes():
+    class OutputFirst(nn.Module):
+        def __init__(self, hidden):
+            super().__init__()
+            self.out = nn.Linear(hidden, 1)
+            self.hidden = nn.Linear(1, hidden)
+
+        def forward(self, x):
+            return self.out(torch.relu(self.hidden(x)))
+
+    miles, minutes = mixed.course_mixed()
+    check.build_nonlinear_model(lambda hidden=16: OutputFirst(hidden), miles, minutes)
+    check.build_nonlinear_model_hidden(lambda hidden=16: OutputFirst(hidden), seeds=[31])
+
+
+def test_nonlinear_without_relu_or_with_a_fixed_width_fails():
+    miles, minutes = mixed.course_mixed()
+    _fails("ReLU is missing", check.build_nonlinear_model,
+           lambda hidden=16: nn.Sequential(nn.Linear(1, hidden), nn.Linear(hidden, 1)), miles, minutes)
+    _fails("hidden argument", check.build_nonlinear_model_hidden,
+           lambda hidden=16: nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1)), seeds=[31])
+
+
+def test_train_model_defaults_are_read_from_the_signature_or_run():
+    calls = []
+
+    def declared(model, X, y, lr=0.01, epochs=500):
+        calls.append((lr, epochs))
+        return ref.train_model(model, X, y, lr, epochs)
+
+    check.train_model_defaults(declared, X, Y)
+    assert calls == []  # lr=0.01, epochs=500 declared: the call without them is the same call
+
+    def resolved_later(model, X, y, lr=None, epochs=None):
+        return ref.train_model(model, X, y, lr or 0.01, epochs or 500)
+
+    check.train_model_defaults(resolved_later, X, Y)  # judged by running it: passes
+
+    def short_default(model, X, y, lr=0.01, epochs=100):
+        return ref.train_model(model, X, y, lr, epochs)
+
+    _fails("500", check.train_model_defaults, short_default, X, Y)
+
+    def fast_default(model, X, y, lr=0.1, epochs=500):
+        return ref.train_model(model, X, y, lr, epochs)
+
+    _fails("lr=0.01", check.train_model_defaults, fast_default, X, Y)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import random
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -29,8 +30,13 @@ _OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Rprop", "NAdam", "
 #: stays below 1e-5 relative over 500 epochs (measured); every mistake moves far more.
 _RTOL, _ATOL = 1e-3, 1e-4
 #: A ReLU network, trained by the reference loop, must end below this share of the best
-#: straight line's error. It reaches 0.07 to 0.18 (150 starts on 5 data sets, measured).
+#: straight line's error. With 16 to 64 hidden units it reaches at most 0.21 (240 starts on
+#: 5 data sets, measured; median 0.13); a network without a bend stays at 1.
 NONLINEAR_SHARE = 0.5
+#: Starts the nonlinear check tries before it fails a model: a correct network whose start
+#: has no bend inside the data stays a line (measured: 5 in 60 starts at 8 units, none in 240
+#: at 16 to 64), so a further start is allowed.
+NONLINEAR_SEEDS = (100, 101, 102)
 
 
 # ----------------------------------------------------------------------------- build_model
@@ -130,6 +136,27 @@ def _simulate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float, epo
     return losses
 
 
+def _reference_run(start: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float,
+                   epochs: int) -> tuple[list[float], float, float]:
+    """The reference loop's losses and final (w, b), computed exactly in float64.
+
+    Full-batch SGD on a line's MSE only needs five sums of the data, so the reference
+    trajectory costs microseconds an epoch instead of a PyTorch step; it agrees with
+    ``ref.train_model`` in float32 far within ``_RTOL`` (tested).
+    """
+    x, t = X.double().flatten(), y.double().flatten()
+    n = float(len(x))
+    sx, sxx, st, sxt, stt = (float(v) for v in (x.sum(), (x * x).sum(), t.sum(), (x * t).sum(), (t * t).sum()))
+    w, b = start[0].weight.detach().item(), start[0].bias.detach().item()
+    losses = []
+    for _ in range(epochs):
+        losses.append((w * w * sxx + 2 * w * b * sx + n * b * b - 2 * w * sxt - 2 * b * st + stt) / n)
+        grad_w = 2 / n * (w * sxx + b * sx - sxt)
+        grad_b = 2 / n * (w * sx + n * b - st)
+        w, b = w - lr * grad_w, b - lr * grad_b
+    return losses, w, b
+
+
 def _close(a: list[float], b: list[float]) -> bool:
     return len(a) == len(b) and bool(torch.allclose(torch.tensor(a, dtype=torch.float64),
                                                    torch.tensor(b, dtype=torch.float64), rtol=_RTOL, atol=_ATOL))
@@ -147,8 +174,7 @@ def train_model(student: Callable, X: torch.Tensor, y: torch.Tensor, lr: float |
     torch.manual_seed(seed)
     model = ref.build_model()
     start = copy.deepcopy(model)
-    twin = copy.deepcopy(model)
-    expected = ref.train_model(twin, X.clone(), y.clone(), lr=lr_used, epochs=epochs_used)
+    expected, w_end, b_end = _reference_run(start, X, y, lr_used, epochs_used)
 
     torch.manual_seed(seed + 7919)
     torch.rand(5)
@@ -210,11 +236,13 @@ def train_model(student: Callable, X: torch.Tensor, y: torch.Tensor, lr: float |
     # Where it went: the losses and the weights, against the reference run.
     if not _close(found, expected):
         _explain_trajectory(call, found, expected, start, X, y, lr_used, epochs_used)
-    for (name, p), e in zip(model.named_parameters(), twin.parameters(), strict=True):
+    ends = {"0.weight": torch.tensor([[w_end]]), "0.bias": torch.tensor([b_end])}
+    for name, p in model.named_parameters():
+        e = ends[name]
         if torch.equal(p, dict(start.named_parameters())[name]):
             fail(f"{call}: {name}", "the model you were given, trained", "its parameters unchanged",
                  "train the model passed in as an argument, not a new one")
-        expect_close(p, e, f"{call}: {name} after training", rtol=_RTOL, atol=_ATOL,
+        expect_close(p.detach(), e, f"{call}: {name} after training", rtol=_RTOL, atol=_ATOL,
                      cause="the weights must end where the reference loop puts them from the same start")
 
 
@@ -245,15 +273,36 @@ def _explain_trajectory(call: str, found: list[float], expected: list[float], st
                        "optim.SGD(model.parameters(), lr=lr).step() on the whole batch")
 
 
+def train_model_defaults(student: Callable, X: torch.Tensor, y: torch.Tensor, seed: int = 0) -> None:
+    """``student(model, X, y)`` trains with lr=0.01 for 500 epochs.
+
+    When the signature declares ``lr=0.01`` and ``epochs=500``, Python binds the call
+    without them exactly as the call with them, and the runs with given arguments show
+    that both are used; the 500 epochs need not be run. Any other signature (defaults of
+    None, ``**kwargs``, other numbers) is judged by running the call with the defaults.
+    """
+    try:
+        parameters = inspect.signature(student).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    declared = {name: parameters[name].default for name in ("lr", "epochs")
+                if name in parameters and parameters[name].kind in named}
+    if (type(declared.get("lr")) is float and declared["lr"] == 0.01
+            and type(declared.get("epochs")) is int and declared["epochs"] == 500):
+        return
+    train_model(student, X, y, seed=seed)
+
+
 def train_model_hidden(student: Callable, seeds: Iterable[int]) -> None:
     """Fresh data sets, learning rates, epoch counts and starts; plus the defaults once."""
     X, y = bike_a()
-    train_model(student, X, y, lr=0.02, epochs=40, seed=11)
+    train_model(student, X, y, lr=0.02, epochs=30, seed=11)
     for seed in seeds:
         rng = random.Random(seed)
         X, y = fresh_bike_data(seed, n=rng.randint(5, 15))
         lr = rng.choice([0.002, 0.004, 0.006, 0.012])
-        train_model(student, X, y, lr=lr, epochs=rng.randint(20, 120), seed=seed)
+        train_model(student, X, y, lr=lr, epochs=rng.randint(20, 60), seed=seed)
 
 
 # ----------------------------------------------------------------------------- predict_minutes
@@ -378,7 +427,8 @@ def take_order_hidden(student: Callable, seeds: Iterable[int]) -> None:
 # ----------------------------------------------------------------------------- build_nonlinear_model
 
 def _layers_of(model: nn.Module) -> list[nn.Linear]:
-    return [m for m in model.modules() if isinstance(m, nn.Linear)]
+    """The Linear layers, the one taking the distance first (a class may create them in any order)."""
+    return sorted((m for m in model.modules() if isinstance(m, nn.Linear)), key=lambda m: m.in_features != 1)
 
 
 def nonlinear_structure(student: Callable, hidden: int | None = None, seed: int = 0) -> nn.Module:
@@ -422,10 +472,10 @@ def nonlinear_structure(student: Callable, hidden: int | None = None, seed: int 
 
 
 def build_nonlinear_model(student: Callable, X: torch.Tensor, y: torch.Tensor, hidden: int | None = None,
-                          seeds: tuple[int, ...] = (100, 101)) -> None:
+                          seeds: tuple[int, ...] = NONLINEAR_SEEDS) -> None:
     """Structure, then training by the reference loop: it must beat the best line by a wide margin.
 
-    A network can start badly (all its bends outside the data); a second start is
+    A network can start badly (all its bends outside the data); further starts are
     allowed, as one correct model may draw another start than the reference's.
     """
     w, b = least_squares_line(X, y)
@@ -446,7 +496,8 @@ def build_nonlinear_model(student: Callable, X: torch.Tensor, y: torch.Tensor, h
 
 
 def build_nonlinear_model_hidden(student: Callable, seeds: Iterable[int]) -> None:
-    """Fresh mixed data sets, several hidden sizes; the default size is checked by structure."""
+    """A fresh mixed data set and a fresh hidden size (one training per seed); the default
+    size and a small one are checked by structure."""
     nonlinear_structure(student, None)
     nonlinear_structure(student, 3)
     for seed, hidden in zip(seeds, (24, 32, 20, 28), strict=False):
