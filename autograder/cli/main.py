@@ -36,6 +36,8 @@ def grade(
                                            help="Seconds per cell (0: the course's Execute.timeout).")] = 0,
     memory: Annotated[float, typer.Option("--memory", min=0.1, help="Memory limit per submission, in GB.")] = 4.0,
     force: Annotated[bool, typer.Option("--force", help="Regrade every submission, not only new or changed.")] = False,
+    figures: Annotated[bool, typer.Option(
+        "--figures/--no-figures", help="Draw plots into autograded/ (slower; scores never depend on them).")] = False,
     unsafe_no_sandbox: Annotated[bool, typer.Option(
         "--unsafe-no-sandbox", help="Run student code without bubblewrap (trusted code only).")] = False,
 ) -> None:
@@ -75,9 +77,9 @@ def grade(
     size = max(1, min(workers or os.cpu_count() or 1, count))
     # The sandboxes import torch while this process imports nbgrader (both take seconds).
     pool = launch.start_workers(root, assignment, size=size, sandboxed=not unsafe_no_sandbox,
-                                memory_gb=memory, log=log) if count else None
+                                memory_gb=memory, log=log, figures=figures) if count else None
     try:
-        _grade(assignment, root, students, workers, timeout, memory, force, unsafe_no_sandbox, pool, log)
+        _grade(assignment, root, students, workers, timeout, memory, force, unsafe_no_sandbox, pool, log, figures)
     finally:
         if pool is not None:
             pool.close()
@@ -88,12 +90,12 @@ def grade(
 
 
 def _grade(assignment: str, root: Path, students: list[str], workers: int, timeout: float, memory: float,
-           force: bool, unsafe: bool, pool: object, log: Callable[[str], None]) -> None:
+           force: bool, unsafe: bool, pool: object, log: Callable[[str], None], figures: bool = False) -> None:
     from autograder.grading import batch
     from autograder.reports.summary import summary_table
 
     options = batch.Options(assignment, root, students, workers, timeout or None, memory, force,
-                            sandboxed=not unsafe)
+                            sandboxed=not unsafe, figures=figures)
     try:
         found = batch.submissions(root, assignment, students)
     except batch.GradeError as error:

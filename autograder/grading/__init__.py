@@ -13,3 +13,10 @@ The batch grader (``autograder grade``), one job per module:
   test cells on restored state.
 - ``protocol``: the frames they all exchange. ``settings``: the course's nbgrader config.
 """
+
+import sys
+
+# jsonschema, under nbformat, builds a large grammar when it is imported if the optional
+# rfc3987_syntax package is there (about 2.5 s of CPU here), only to check IRI strings,
+# which notebooks never hold. The grader imports nbformat in every command: skip it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]

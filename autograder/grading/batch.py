@@ -61,6 +61,7 @@ class Options:
     memory_gb: float = 4.0
     force: bool = False
     sandboxed: bool = True
+    figures: bool = False  # draw plots into autograded/ (slower; scores never depend on them)
 
 
 @dataclass
@@ -147,7 +148,8 @@ def grade(options: Options, progress: Progress | None = None, log: Log | None = 
     found = submissions(options.root, assignment, options.students)
     if workers is None:
         workers = launch.start_workers(options.root, assignment, size=_pool_size(options, len(found)),
-                                       sandboxed=options.sandboxed, memory_gb=options.memory_gb, log=log)
+                                       sandboxed=options.sandboxed, memory_gb=options.memory_gb, log=log,
+                                       figures=options.figures)
     try:
         return _grade(options, found, workers, progress, log)
     finally:

@@ -13,10 +13,13 @@ from pathlib import Path
 from autograder.course import NOTEBOOKS
 from autograder.grading import pool, sandbox, settings
 
+#: Worker environment variable: "1" draws plots into the autograded notebooks, "0" does not.
+FIGURES_VARIABLE = "AUTOGRADER_FIGURES"
 
-def worker_command(root: Path, database: str, sandboxed: bool) -> tuple[list[str], dict[str, str] | None]:
+def worker_command(root: Path, database: str, sandboxed: bool,
+                   figures: bool = False) -> tuple[list[str], dict[str, str] | None]:
     """The argv (and, without a sandbox, the environment) that starts one worker."""
-    env = pool.default_env()
+    env = pool.default_env({FIGURES_VARIABLE: "1" if figures else "0"})
     if not sandboxed:
         return sandbox.zygote_command(), {**os.environ, **env}
     bwrap = sandbox.require_bwrap()
@@ -48,11 +51,11 @@ def warmup_cells(root: Path, assignment: str) -> list[str]:
 
 
 def start_workers(root: Path, assignment: str, *, size: int, sandboxed: bool, memory_gb: float,
-                  log: Callable[[str], None]) -> pool.Pool:
+                  log: Callable[[str], None], figures: bool = False) -> pool.Pool:
     """A started pool of ``size`` workers for grading ``assignment`` of the course at ``root``."""
     root = Path(root).resolve()
     config = settings.load_config(root)
-    argv, env = worker_command(root, settings.db_url(config, root), sandboxed)
+    argv, env = worker_command(root, settings.db_url(config, root), sandboxed, figures)
     workers = pool.Pool(argv, max(1, size), sandboxed=sandboxed, timeout=settings.cell_timeout(config),
                         memory=int(memory_gb * (1 << 30)), log=log, env=env,
                         warmup=warmup_cells(root, assignment))
