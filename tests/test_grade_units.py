@@ -163,3 +163,16 @@ def test_audit_policy_names():
     assert "sys.settrace" in guard._REFUSED_EVENTS and "gc.get_referrers" in guard._REFUSED_EVENTS
     assert "ctypes.cdata" in guard._REFUSED_CTYPES
     assert Path(guard.__file__).exists()
+
+
+def test_sandbox_binds_back_a_python_kept_under_tmp(monkeypatch, tmp_path):
+    """A checkout or venv under /tmp must survive the sandbox's empty /tmp (CI clones live there)."""
+    from autograder.grading import sandbox
+
+    venv = Path("/tmp") / "some-ci-clone" / ".venv"
+    monkeypatch.setattr(sandbox.sys, "prefix", str(venv))
+    argv = sandbox.bwrap_command("bwrap", ["python"], hide=[], env={})
+    assert argv.index(str(venv)) > argv.index("/tmp")  # bound after the tmpfs that hides /tmp
+    assert ["--ro-bind", str(venv), str(venv)] == argv[argv.index(str(venv)) - 1:argv.index(str(venv)) + 2]
+    monkeypatch.setattr(sandbox.sys, "prefix", "/usr")
+    assert "/usr" not in sandbox.bwrap_command("bwrap", ["python"], hide=[], env={})

@@ -65,6 +65,7 @@ def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: 
         "--dev", "/dev",
         "--proc", "/proc",
         "--tmpfs", "/tmp",
+        *_code_under_tmp(),
         "--tmpfs", "/dev/shm",
         "--unshare-all",  # network, PIDs, IPC, UTS, cgroups
         "--die-with-parent",
@@ -81,6 +82,21 @@ def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: 
         argv += ["--setenv", key, value]
     argv += ["--chdir", "/tmp", "--", *command]
     return argv
+
+
+def _code_under_tmp() -> list[str]:
+    """Read-only binds for the Python and the package when they live under /tmp.
+
+    The sandbox gets an empty /tmp of its own; a checkout or virtual environment kept
+    there (as CI clones often are) would vanish with it, and the worker could not start.
+    """
+    tmp = Path("/tmp").resolve()
+    package = Path(__file__).resolve().parents[1]
+    binds: list[str] = []
+    for path in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), package}):
+        if tmp in path.parents:
+            binds += ["--ro-bind", str(path), str(path)]
+    return binds
 
 
 def zygote_command() -> list[str]:
