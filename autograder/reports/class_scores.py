@@ -35,7 +35,7 @@ def read_class(db_url: str, assignments: list[str]) -> list[StudentRow]:
                 row.scores[assignment] = (float(submission.score), float(submission.max_score))
                 for notebook in submission.notebooks:
                     row.lost += [
-                        f"{assignment}:{grade.name}" for grade in notebook.grades
+                        f"{_short(assignment)}:{grade.name.removeprefix('test_')}" for grade in notebook.grades
                         if grade.max_score and float(grade.score) < float(grade.max_score)
                     ]
             rows.append(row)
@@ -44,10 +44,10 @@ def read_class(db_url: str, assignments: list[str]) -> list[StudentRow]:
 
 def score_table(rows: list[StudentRow], assignments: list[str], title: str = "Scores") -> Table:
     """A rich table: a row per student, a column per assignment, the total, and the cells lost."""
-    table = Table(title=title)
+    table = Table(title=title, caption="columns: " + ", ".join(assignments))
     table.add_column("student")
     for assignment in assignments:
-        table.add_column(assignment, justify="right")
+        table.add_column(_short(assignment), justify="right")
     table.add_column("total", justify="right")
     table.add_column("lost points in")
     for row in rows:
@@ -62,3 +62,8 @@ def score_table(rows: list[StudentRow], assignments: list[str], title: str = "Sc
         lost = ", ".join(row.lost) if row.lost else "-"
         table.add_row(row.student, *cells, f"{row.total:g}/{maximum:g}", lost)
     return table
+
+
+def _short(assignment: str) -> str:
+    """"03_single_neuron" -> "03": the table must fit a terminal."""
+    return assignment.split("_", 1)[0]
