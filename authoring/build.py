@@ -15,17 +15,13 @@ import nbformat
 
 from autograder.course import NOTEBOOKS
 from autograder.grading.nbgrader_commands import generate_assignment, new_course
+from autograder.studentkit import expectations
+from coursekit.assignments import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: assignment -> authoring module that defines ``CELLS``.
-MODULES = {
-    "01_tensors": "authoring.nb01_tensors",
-    "02_autograd": "authoring.nb02_autograd",
-    "03_single_neuron": "authoring.nb03_single_neuron",
-    "04_training_loop": "authoring.nb04_training_loop",
-    "05_devices_checkpoints": "authoring.nb05_devices_checkpoints",
-}
+#: assignment -> authoring module that defines ``CELLS`` (from the registry).
+MODULES = {a.name: a.authoring_module for a in ASSIGNMENTS}
 
 
 def write_source(assignment: str) -> Path:
@@ -53,6 +49,7 @@ def main(argv: list[str]) -> int:
     for assignment in assignments:
         print(f"{assignment}: {write_source(assignment).relative_to(ROOT)}", flush=True)
         print(f"{assignment}: {write_release(assignment).relative_to(ROOT)}", flush=True)
+        print(f"{assignment}: {expectations.write(assignment).relative_to(ROOT)}", flush=True)
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import copy
+import inspect
 from textwrap import dedent
 
 import nbformat
@@ -65,3 +68,56 @@ def notebook(cells: list[NotebookNode]) -> NotebookNode:
         "language_info": {"name": "python"},
     }
     return nb
+
+
+def _signature(node: ast.FunctionDef) -> str:
+    """``def name(args):`` without type hints (the notebook teaches before it types)."""
+    args = copy.deepcopy(node.args)
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None:
+            arg.annotation = None
+    return f"def {node.name}({ast.unparse(args)}):"
+
+
+def _function_stub(node: ast.FunctionDef, lines: list[str], indent: str) -> list[str]:
+    """A function's header, docstring and body, the body between the solution markers."""
+    body = node.body
+    doc = ast.get_docstring(node)
+    out = [indent + _signature(node)]
+    inner = indent + "    "
+    if doc is not None:
+        out.append(inner + '"""' + doc.replace("\n", "\n" + inner).replace(inner + "\n", "\n") + '"""')
+        body = body[1:]
+    out.append(f"{inner}### BEGIN SOLUTION")
+    start, end = body[0].lineno - 1, node.end_lineno
+    out.extend(lines[start:end])
+    out.append(f"{inner}### END SOLUTION")
+    return out
+
+
+def solution_from(obj: object, grade_id: str | None = None) -> NotebookNode:
+    """A solution cell whose answer *is* the reference ``obj`` (a function, or a class whose methods
+    each become a stub): each solution is written once, in ``autograder.reference``."""
+    lines = dedent(inspect.getsource(obj)).splitlines()
+    node = ast.parse("\n".join(lines)).body[0]
+    if isinstance(node, ast.FunctionDef):
+        out = _function_stub(node, lines, "")
+    elif isinstance(node, ast.ClassDef):
+        bases = ", ".join(ast.unparse(b) for b in node.bases)
+        out = [f"class {node.name}({bases}):" if bases else f"class {node.name}:"]
+        body = node.body
+        doc = ast.get_docstring(node)
+        if doc is not None:
+            out.append(f'    """{doc}"""')
+            body = body[1:]
+        for item in body:
+            out.append("")
+            if isinstance(item, ast.FunctionDef):
+                out.extend(_function_stub(item, lines, "    "))
+            else:
+                out.extend(lines[item.lineno - 1:item.end_lineno])
+        if out[1:2] == [""]:
+            del out[1]
+    else:
+        raise TypeError(f"solution_from needs a function or a class, not {type(node).__name__}")
+    return solution(grade_id or node.name, "\n".join(out))

@@ -1,6 +1,7 @@
 """01_tensors: tensors, shapes and dtypes, on the courier's delivery data."""
 
-from authoring.cells import code, grade, md, setup, solution
+from authoring.cells import code, grade, md, setup, solution_from
+from autograder.reference import tensors as ref
 
 CELLS = [
     md("""
@@ -90,15 +91,9 @@ CELLS = [
 
     *Hint:* build the tensor with the right dtype, then `reshape(-1, 1)` or `unsqueeze(1)`.
     """),
-    solution("to_batch", """
-    def to_batch(values):
-        \"\"\"A float32 tensor of shape [N, 1] from N numbers.\"\"\"
-        ### BEGIN SOLUTION
-        return torch.tensor(values, dtype=torch.float32).reshape(-1, 1)
-        ### END SOLUTION
-    """),
+    solution_from(ref.to_batch),
     grade("test_to_batch", 2, """
-    from autograder.checks import tensors as check
+    from coursekit.checks import tensors as check
 
     distances = to_batch(miles)
     print(distances)
@@ -126,16 +121,9 @@ CELLS = [
 
     *Hint:* `torch.stack(tensors, dim=1)` puts tensors side by side as columns.
     """),
-    solution("stack_features", """
-    def stack_features(distances, hours, weather):
-        \"\"\"A float32 [N, 3] batch; row i is [distances[i], hours[i], weather[i]].\"\"\"
-        ### BEGIN SOLUTION
-        columns = [torch.tensor(c, dtype=torch.float32) for c in (distances, hours, weather)]
-        return torch.stack(columns, dim=1)
-        ### END SOLUTION
-    """),
+    solution_from(ref.stack_features),
     grade("test_stack_features", 2, """
-    from autograder.checks import tensors as check
+    from coursekit.checks import tensors as check
 
     features = stack_features(miles, [8, 12, 17, 18], [0, 1, 0, 1])
     print(features)
@@ -158,15 +146,9 @@ CELLS = [
     Write `add_batch_dim(sample)`: a tensor of shape `[F]` becomes shape `[1, F]`, with the
     same numbers.
     """),
-    solution("add_batch_dim", """
-    def add_batch_dim(sample):
-        \"\"\"A single sample [F] as a batch of one, [1, F].\"\"\"
-        ### BEGIN SOLUTION
-        return sample.unsqueeze(0)
-        ### END SOLUTION
-    """),
+    solution_from(ref.add_batch_dim),
     grade("test_add_batch_dim", 1, """
-    from autograder.checks import tensors as check
+    from coursekit.checks import tensors as check
 
     new_order = torch.tensor([7.0, 18.0, 1.0])     # 7 miles, 6 pm, raining
     print(add_batch_dim(new_order).shape)
@@ -193,15 +175,9 @@ CELLS = [
 
     Write `linear_forward(X, W, b)` returning `X @ W + b`, of shape `[N, O]`.
     """),
-    solution("linear_forward", """
-    def linear_forward(X, W, b):
-        \"\"\"X [N, F] @ W [F, O] + b [O] -> [N, O].\"\"\"
-        ### BEGIN SOLUTION
-        return X @ W + b
-        ### END SOLUTION
-    """),
+    solution_from(ref.linear_forward),
     grade("test_linear_forward", 2, """
-    from autograder.checks import tensors as check
+    from coursekit.checks import tensors as check
 
     X = torch.tensor([[1.0], [3.0], [5.0], [7.0]])   # [4, 1]: the tests use no other answer of yours
     W = torch.tensor([[5.1]])                  # 5.1 minutes a mile
@@ -235,17 +211,9 @@ CELLS = [
     operations (not `nn.MSELoss`). If `pred.shape != target.shape`, raise a `ValueError`
     that says both shapes.
     """),
-    solution("mse", """
-    def mse(pred, target):
-        \"\"\"Mean squared error as a 0-dim tensor; ValueError when the shapes differ.\"\"\"
-        ### BEGIN SOLUTION
-        if pred.shape != target.shape:
-            raise ValueError(f"pred has shape {list(pred.shape)}, target has shape {list(target.shape)}")
-        return ((pred - target) ** 2).mean()
-        ### END SOLUTION
-    """),
+    solution_from(ref.mse),
     grade("test_mse", 3, """
-    from autograder.checks import tensors as check
+    from coursekit.checks import tensors as check
 
     # The tests build their inputs without your other functions, so that one
     # mistake costs one exercise only.

@@ -27,7 +27,7 @@ CELLS = [
     from torch import nn, optim
     import matplotlib.pyplot as plt
 
-    from autograder.data.delivery import bike_a
+    from coursekit.data.delivery import bike_a
     """),
     md("""
     ## The data
@@ -149,7 +149,7 @@ CELLS = [
     overshoot more than the last, and the loss explodes.
     """),
     code("""
-    from autograder.data.delivery import least_squares_line
+    from coursekit.data.delivery import least_squares_line
 
     torch.manual_seed(0)
     model = build_model()
@@ -264,8 +264,8 @@ CELLS = [
     now rises steeply, then bends and flattens where the vehicle changes.
     """),
     setup("setup_mixed", """
-    from autograder.data.delivery import least_squares_line
-    from autograder.data.mixed import by_car, course_mixed
+    from coursekit.data.delivery import least_squares_line
+    from coursekit.data.mixed import by_car, course_mixed
     from autograder.reference.single_neuron import train_nonlinear
 
     X_mixed, y_mixed = course_mixed()
@@ -365,7 +365,7 @@ CELLS = [
     order: by car it takes about 27.5 minutes.
     """),
     code("""
-    from autograder.data.mixed import typical_minutes
+    from coursekit.data.mixed import typical_minutes
 
     for miles in (1.5, 3.0, 7.0, 12.0):
         typical = typical_minutes(torch.tensor(miles)).item()

@@ -40,7 +40,7 @@ CELLS = [
     are the ones `nn.Linear` expects: `X` is `[240, 2]`, `y` is `[240, 1]`.
     """),
     setup("setup_data", """
-    from autograder.data.delivery import delivery_table
+    from coursekit.data.delivery import delivery_table
 
     X, y = delivery_table(seed=2024, n=240)   # X: [miles, rain], y: minutes
     print("X", X.shape, X.dtype, "  y", y.shape, y.dtype)

@@ -7,14 +7,10 @@ from pathlib import Path
 from traitlets import List, Unicode
 from traitlets.config import Configurable, PyFileConfigLoader
 
-#: assignment folder -> notebook name (without .ipynb), in teaching order.
-NOTEBOOKS: dict[str, str] = {
-    "01_tensors": "tensors",
-    "02_autograd": "autograd",
-    "03_single_neuron": "delivery",
-    "04_training_loop": "training_loop",
-    "05_devices_checkpoints": "devices_checkpoints",
-}
+from coursekit.assignments import ASSIGNMENTS
+
+#: assignment folder -> notebook name (without .ipynb), in teaching order (from the registry).
+NOTEBOOKS: dict[str, str] = {a.name: a.notebook for a in ASSIGNMENTS}
 
 
 class Course(Configurable):

@@ -12,9 +12,9 @@ pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 # torch first, pinned: an open range with no torch installed may pull a CUDA build of several GB.
 "${pip[@]}" torch==2.13.0 numpy
 if [ "${1:-}" = "--test" ]; then
-  "${pip[@]}" -e ".[test]"
+  "${pip[@]}" -e kit -e ".[test]"
 else
-  "${pip[@]}" -e .
+  "${pip[@]}" -e kit -e .
 fi
 
 if ! command -v bwrap >/dev/null 2>&1; then

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from autograder.checks import autograd as check
-from autograder.checks.expect import CheckFailed
-from autograder.data.delivery import fresh_feature_data
 from autograder.reference import autograd as ref
+from coursekit.checks.expect import CheckFailed
+from coursekit.data.delivery import fresh_feature_data
 from tests.corpus.autograd import SUBMISSIONS
 
 HIDDEN = {
@@ -159,7 +159,7 @@ def test_fresh_feature_data_is_seeded():
 
 
 def test_train_manual_fits_bike_data_a():
-    from autograder.data.delivery import bike_a
+    from coursekit.data.delivery import bike_a
 
     W, b, _ = ref.train_manual(*bike_a(), lr=0.04, epochs=500, seed=0)
     assert W.item() == pytest.approx(5.1, abs=1e-2) and b.item() == pytest.approx(11.1, abs=1e-2)

@@ -10,10 +10,10 @@ from torch.optim import SGD as BoundSGD  # bound at import: the optimizer spy ca
 from torch.optim import Adam as BoundAdam
 
 from autograder.checks import single_neuron as check
-from autograder.checks.expect import CheckFailed
-from autograder.data import mixed
-from autograder.data.delivery import bike_a, least_squares_line
 from autograder.reference import single_neuron as ref
+from coursekit.checks.expect import CheckFailed
+from coursekit.data import mixed
+from coursekit.data.delivery import bike_a, least_squares_line
 
 X, Y = bike_a()
 
@@ -222,7 +222,7 @@ def test_exact_reference_run_follows_the_pytorch_reference():
     import copy
     import random
 
-    from autograder.data.delivery import fresh_bike_data
+    from coursekit.data.delivery import fresh_bike_data
 
     cases = [(bike_a(), 0.01, 500), (bike_a(), 0.04, 300)]
     for seed in range(5):

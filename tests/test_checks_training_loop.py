@@ -13,8 +13,8 @@ from torch import nn
 
 from authoring.nb04_training_loop import CELLS
 from autograder.checks import training_loop as check
-from autograder.checks.expect import CheckFailed
-from autograder.data.delivery import delivery_table
+from coursekit.checks.expect import CheckFailed
+from coursekit.data.delivery import delivery_table
 from tests.corpus.training_loop import MISTAKES, RIGHT, SUBMISSIONS
 
 matplotlib.use("Agg")

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from autograder.checks import devices as check
-from autograder.checks.expect import CheckFailed
 from autograder.reference import devices as ref
+from coursekit.checks.expect import CheckFailed
 from tests.corpus.devices_checkpoints import SUBMISSIONS
 
 pytestmark = [

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.grading import guard, kernel, protocol, sandbox, settings
+from autograder.grading import sandbox, settings
+from coursekit.runtime import guard, kernel, protocol
 
 
 def test_frames_round_trip_through_a_pipe():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from autograder.probes import ForwardRecorder, GradientWatch, RecordingOptimizer
+from coursekit.probes import ForwardRecorder, GradientWatch, RecordingOptimizer
 
 
 def _model():

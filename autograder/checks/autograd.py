@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-from autograder.checks.expect import (
+from autograder.reference import autograd as ref
+from coursekit.checks.expect import (
     CheckFailed,
     describe,
     expect,
@@ -27,8 +28,7 @@ from autograder.checks.expect import (
     expect_tensor,
     fail,
 )
-from autograder.data.delivery import fresh_feature_data
-from autograder.reference import autograd as ref
+from coursekit.data.delivery import fresh_feature_data
 
 #: Tolerances measured on the reference: float32 autograd agrees with the float64 analytic
 #: answers to about 1e-6 relative; other correct styles agree with the reference to 1e-6.

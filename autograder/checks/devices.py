@@ -28,10 +28,10 @@ import torch
 from torch import nn
 from torch.utils import _pytree
 
-from autograder.checks.expect import CheckFailed, describe, expect, expect_close, expect_tensor, fail
-from autograder.data.delivery import fresh_bike_data
-from autograder.probes import ForwardRecorder
 from autograder.reference import devices as ref
+from coursekit.checks.expect import CheckFailed, describe, expect, expect_close, expect_tensor, fail
+from coursekit.data.delivery import fresh_bike_data
+from coursekit.probes import ForwardRecorder
 
 META = torch.device("meta")
 CPU = torch.device("cpu")

@@ -18,11 +18,11 @@ from unittest import mock
 import torch
 from torch import nn
 
-from autograder.checks.expect import describe, expect, expect_close, fail
-from autograder.data.delivery import bike_a, fresh_bike_data, least_squares_line
-from autograder.data.mixed import mixed_deliveries
-from autograder.probes import ForwardRecorder, GradientWatch, RecordingOptimizer
 from autograder.reference import single_neuron as ref
+from coursekit.checks.expect import describe, expect, expect_close, fail
+from coursekit.data.delivery import bike_a, fresh_bike_data, least_squares_line
+from coursekit.data.mixed import mixed_deliveries
+from coursekit.probes import ForwardRecorder, GradientWatch, RecordingOptimizer
 
 #: Optimizers a student might reach for; each is watched while ``train_model`` runs.
 _OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Rprop", "NAdam", "RAdam")

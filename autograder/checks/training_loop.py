@@ -19,7 +19,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from autograder.checks.expect import (
+from autograder.reference import training_loop as ref
+from coursekit.checks.expect import (
     describe,
     expect,
     expect_close,
@@ -29,9 +30,8 @@ from autograder.checks.expect import (
     expect_tensor,
     fail,
 )
-from autograder.data.delivery import delivery_table
-from autograder.probes import ForwardRecorder, GradientWatch, RecordingOptimizer
-from autograder.reference import training_loop as ref
+from coursekit.data.delivery import delivery_table
+from coursekit.probes import ForwardRecorder, GradientWatch, RecordingOptimizer
 
 META = torch.device("meta")
 _MISSING = object()

@@ -22,7 +22,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.grading import launch, nbgrader_steps, pool, settings
+from autograder.grading import judging, launch, nbgrader_steps, pool, settings
 
 # nbgrader's own API warns about its lazy SQLAlchemy relationships on every new
 # submission; the warning is about nbgrader's internals and says nothing to an instructor.
@@ -237,7 +237,12 @@ def _collect(workers: pool.Pool, count: int, pending: dict[str, _Pending], open_
             result.status = "failed"
             result.problems.extend(item.problems)
         else:
-            _finish(item, result, settings, gradebook, log)
+            judge_problems = judging.judge_notebook(item.cells.values(), log)
+            if judge_problems:  # the grader's fault, not the student's: nothing written, a rerun retries
+                result.status = "failed"
+                result.problems.extend(item.problems + judge_problems)
+            else:
+                _finish(item, result, settings, gradebook, log)
         if open_jobs[student]:
             continue
         if result.status != "failed":

@@ -23,7 +23,7 @@ def worker_command(root: Path, database: str, sandboxed: bool,
     if not sandboxed:
         return sandbox.zygote_command(), {**os.environ, **env}
     bwrap = sandbox.require_bwrap()
-    hide = sandbox.hidden_paths(root, pool.package_dir())
+    hide = sandbox.hidden_paths(root, pool.package_dir(), pool.kit_dir())
     if database.startswith("sqlite:///"):
         path = Path(database.removeprefix("sqlite:///"))
         if path.exists() and not any(h == path or h in path.parents for h in hide):
@@ -32,9 +32,10 @@ def worker_command(root: Path, database: str, sandboxed: bool,
 
 
 def warmup_cells(root: Path, assignment: str) -> list[str]:
-    """The code of the instructor's notebook: each worker runs it once, so that the lazy
-    imports it triggers are paid once per worker instead of once per submission."""
-    folder = root / "source" / assignment
+    """The code of the released (student) notebook: each worker runs it once, so that the lazy
+    imports it triggers are paid once per worker instead of once per submission. Never the
+    instructor's copy: no solution may run where student code runs."""
+    folder = root / "release" / assignment
     names = [f"{NOTEBOOKS[assignment]}.ipynb"] if assignment in NOTEBOOKS else []
     paths = [folder / n for n in names if (folder / n).exists()] or sorted(folder.glob("*.ipynb"))[:1]
     cells: list[str] = []

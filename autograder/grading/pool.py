@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import protocol
+from coursekit.runtime import protocol
 
 #: Where the workers' own stderr goes (the CLI adds its log file to it).
 WORKER_LOG = logging.getLogger("autograder.workers")
@@ -250,7 +250,14 @@ def default_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def package_dir() -> Path:
-    """The folder of the ``autograder`` package (the sandbox must keep seeing it)."""
+    """The folder of the instructor's ``autograder`` package (the sandbox hides it)."""
     import autograder
 
     return Path(autograder.__file__).resolve().parent
+
+
+def kit_dir() -> Path:
+    """The folder of the student kit's ``coursekit`` package (the sandbox runs it)."""
+    import coursekit
+
+    return Path(coursekit.__file__).resolve().parent

@@ -41,20 +41,26 @@ def require_bwrap() -> str:
     return found
 
 
-def hidden_paths(course_root: Path, package_dir: Path) -> list[Path]:
-    """What the sandbox must not see of the course folder.
+def hidden_paths(course_root: Path, package_dir: Path, kit_dir: Path | None = None) -> list[Path]:
+    """What the sandbox must not see: the course folder and the instructor's package.
 
-    The whole folder, unless the code the sandbox runs lives inside it (a course
-    kept in the package's own repository): then every entry except those that
-    hold the code.
+    The instructor's package (``package_dir``: answer key, judges) is always hidden. The
+    course folder is hidden whole, unless the student kit the sandbox runs (``kit_dir``)
+    lives inside it (a course kept in this repository): then every entry except the one
+    holding the kit and the virtual environments.
     """
     course_root = course_root.resolve()
     package_dir = package_dir.resolve()
-    if course_root not in package_dir.parents:
-        return [course_root]
-    keep = {course_root / package_dir.relative_to(course_root).parts[0]}
-    keep |= {p for p in course_root.iterdir() if p.name.startswith(".venv") or p.name in ("venv", ".env")}
-    return sorted(p for p in course_root.iterdir() if p not in keep)
+    hidden = {package_dir}
+    kit_dir = kit_dir.resolve() if kit_dir is not None else None
+    if kit_dir is None or course_root not in kit_dir.parents:
+        hidden.add(course_root)
+    else:
+        keep = {course_root / kit_dir.relative_to(course_root).parts[0]}
+        keep |= {p for p in course_root.iterdir() if p.name.startswith(".venv") or p.name in ("venv", ".env")}
+        hidden |= {p for p in course_root.iterdir() if p not in keep}
+    # A folder inside a hidden one is hidden with it.
+    return sorted(p for p in hidden if not any(h in p.parents for h in hidden))
 
 
 def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: dict[str, str]) -> list[str]:
@@ -91,9 +97,11 @@ def _code_under_tmp() -> list[str]:
     there (as CI clones often are) would vanish with it, and the worker could not start.
     """
     tmp = Path("/tmp").resolve()
-    package = Path(__file__).resolve().parents[1]
+    import coursekit
+
+    kit = Path(coursekit.__file__).resolve().parents[1]
     binds: list[str] = []
-    for path in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), package}):
+    for path in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), kit}):
         if tmp in path.parents:
             binds += ["--ro-bind", str(path), str(path)]
     return binds
@@ -101,4 +109,4 @@ def _code_under_tmp() -> list[str]:
 
 def zygote_command() -> list[str]:
     """How a zygote is started: this Python, this package."""
-    return [sys.executable, "-I", "-m", "autograder.grading.zygote"]
+    return [sys.executable, "-I", "-m", "coursekit.runtime.zygote"]

@@ -9,12 +9,12 @@ import torch
 
 def to_batch(values: Sequence[float]) -> torch.Tensor:
     """A float32 [N, 1] batch: one row per sample, one column for the single feature."""
-    return torch.tensor([float(v) for v in values], dtype=torch.float32).reshape(-1, 1)
+    return torch.tensor(values, dtype=torch.float32).reshape(-1, 1)
 
 
 def stack_features(distances: Sequence[float], hours: Sequence[float], weather: Sequence[float]) -> torch.Tensor:
     """A float32 [N, 3] batch; row i is [distances[i], hours[i], weather[i]]."""
-    columns = [torch.tensor([float(v) for v in c], dtype=torch.float32) for c in (distances, hours, weather)]
+    columns = [torch.tensor(c, dtype=torch.float32) for c in (distances, hours, weather)]
     return torch.stack(columns, dim=1)
 
 

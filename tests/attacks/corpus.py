@@ -105,12 +105,12 @@ ATTACKS: list[Attack] = [
                         "torch.Tensor.__eq__ = lambda a, b: True\ndef double(t):\n    return t"),
            "torch.allclose and Tensor.__eq__ always true"),
     Attack("patch_autograder_checks", full(test_double=0.0),
-           edits(double="import autograder.checks.expect as e\ne.expect_close = lambda *a, **k: None\n"
+           edits(double="import coursekit.checks.expect as e\ne.expect_close = lambda *a, **k: None\n"
                         "e.expect = lambda *a, **k: None\ne.CheckFailed = type('X', (Exception,), {})\n"
                         "import torch\ntorch.allclose = lambda *a, **k: True\ndef double(t):\n    return t"),
            "replacing the course's check functions"),
     Attack("patch_code_object", full(test_double=0.0),
-           edits(double="import autograder.checks.expect as e\n"
+           edits(double="import coursekit.checks.expect as e\n"
                         "try:\n    e.expect_close.__code__ = (lambda *a, **k: None).__code__\n"
                         "except Exception:\n    pass\ndef double(t):\n    return t + 1"),
            "swapping a check's __code__ (refused by the audit hook); t + 1 is right only for ones"),

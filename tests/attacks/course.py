@@ -2,7 +2,7 @@
 
 Built from code (not from source/), so the grader's tests do not wait on the real notebooks.
 Its test cells are written like the course's: they import what they use, call
-``autograder.checks.expect`` and raise AssertionError subclasses.
+``coursekit.checks.expect`` and raise AssertionError subclasses.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ ANSWERS = {
 
 TESTS = {
     "test_slope": "assert abs(slope() - 5.1) < 0.2, 'the slope is off'",
-    "test_double": ("import torch\nfrom autograder.checks.expect import expect_close\n"
+    "test_double": ("import torch\nfrom coursekit.checks.expect import expect_close\n"
                     "expect_close(double(torch.tensor([1.0, 2.0])), torch.tensor([2.0, 4.0]), 'double')\n"
                     "assert torch.allclose(double(torch.ones(2)), torch.full((2,), 2.0))"),
     "test_half": "import math\nassert math.isclose(half(3.0), 1.5)",

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import importlib
 
+from coursekit.assignments import ASSIGNMENTS
 from tests.corpus import Submission
 
-MODULES = {
-    "01_tensors": "tests.corpus.tensors",
-    "02_autograd": "tests.corpus.autograd",
-    "03_single_neuron": "tests.corpus.single_neuron",
-    "04_training_loop": "tests.corpus.training_loop",
-    "05_devices_checkpoints": "tests.corpus.devices_checkpoints",
-}
+MODULES = {a.name: f"tests.corpus.{a.module}" for a in ASSIGNMENTS}
 
 
 def submissions_for(assignment: str) -> list[Submission]:

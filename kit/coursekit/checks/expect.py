@@ -16,33 +16,43 @@ import torch
 
 
 class CheckFailed(AssertionError):
-    """A test failed; the message is written for the student."""
+    """A test failed; the message is written for the student.
+
+    ``code`` names the mistake diagnosed (stable across releases, for reports), when known.
+    """
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def fail(what: str, expected: Any, found: Any, cause: str | None = None) -> None:
+def fail(what: str, expected: Any, found: Any, cause: str | None = None, code: str | None = None) -> None:
     """Raise a :class:`CheckFailed` in the course's three-part format."""
     lines = [what, f"  expected: {expected}", f"  found:    {found}"]
     if cause:
         lines.append(f"  likely cause: {cause}")
-    raise CheckFailed("\n".join(lines))
+    raise CheckFailed("\n".join(lines), code)
 
 
-def expect(condition: bool, what: str, expected: Any, found: Any, cause: str | None = None) -> None:
+def expect(condition: bool, what: str, expected: Any, found: Any, cause: str | None = None,
+           code: str | None = None) -> None:
     """Fail with the three-part message unless ``condition`` holds."""
     if not condition:
-        fail(what, expected, found, cause)
+        fail(what, expected, found, cause, code)
 
 
 def describe(value: Any) -> str:
     """A short description of a value: type, and dtype/shape for tensors."""
     if isinstance(value, torch.Tensor):
-        return f"tensor of shape {list(value.shape)}, dtype {value.dtype}, on {value.device}"
+        from coursekit.checks.wire import seen
+
+        return f"tensor of shape {list(value.shape)}, dtype {value.dtype}, on {seen(value).device}"
     if isinstance(value, (list, tuple)):
         return f"{type(value).__name__} of {len(value)} items"
     return f"{type(value).__name__} {value!r}"[:200]
 
 
-def expect_tensor(value: Any, what: str, cause: str | None = None) -> torch.Tensor:
+def expect_tensor(value: Any, what: str, cause: str | None = None, code: str = "not_a_tensor") -> torch.Tensor:
     """The value itself when it is a tensor; fail otherwise."""
     expect(
         isinstance(value, torch.Tensor),
@@ -50,11 +60,13 @@ def expect_tensor(value: Any, what: str, cause: str | None = None) -> torch.Tens
         "a torch.Tensor",
         describe(value),
         cause or "return the tensor itself (not a list, a NumPy array or None): did you forget `return`?",
+        code,
     )
     return value
 
 
-def expect_shape(value: torch.Tensor, shape: Sequence[int], what: str, cause: str | None = None) -> None:
+def expect_shape(value: torch.Tensor, shape: Sequence[int], what: str, cause: str | None = None,
+                 code: str = "wrong_shape") -> None:
     """Fail unless the tensor has exactly this shape."""
     found = list(value.shape)
     expected = list(shape)
@@ -69,10 +81,11 @@ def expect_shape(value: torch.Tensor, shape: Sequence[int], what: str, cause: st
             cause = "an [N] tensor met an [N, 1] tensor and broadcast into an [N, N] grid"
         else:
             cause = "check how the tensor is built, and the order of its dimensions"
-    fail(what, f"shape {expected}", f"shape {found}", cause)
+    fail(what, f"shape {expected}", f"shape {found}", cause, code)
 
 
-def expect_dtype(value: torch.Tensor, dtype: torch.dtype, what: str, cause: str | None = None) -> None:
+def expect_dtype(value: torch.Tensor, dtype: torch.dtype, what: str, cause: str | None = None,
+                 code: str = "wrong_dtype") -> None:
     """Fail unless the tensor has this dtype."""
     if value.dtype == dtype:
         return
@@ -83,7 +96,7 @@ def expect_dtype(value: torch.Tensor, dtype: torch.dtype, what: str, cause: str 
         )
     elif cause is None and dtype == torch.float32 and value.dtype == torch.float64:
         cause = "NumPy arrays and dtype=float give float64; ask for dtype=torch.float32"
-    fail(what, f"dtype {dtype}", f"dtype {value.dtype}", cause)
+    fail(what, f"dtype {dtype}", f"dtype {value.dtype}", cause, code)
 
 
 def expect_close(
@@ -94,23 +107,45 @@ def expect_close(
     rtol: float = 1e-5,
     atol: float = 1e-6,
     cause: str | None = None,
+    code: str = "wrong_values",
 ) -> None:
-    """Fail unless two numbers or tensors agree within the tolerances."""
+    """Fail unless two numbers or tensors agree within the tolerances.
+
+    On a hidden test case the message shows no numbers (they would reveal the hidden
+    data): how many values differ, and by how much at most.
+    """
     if isinstance(expected, torch.Tensor) or isinstance(found, torch.Tensor):
         f = torch.as_tensor(found).detach().cpu().double()
         e = torch.as_tensor(expected).detach().cpu().double()
         if f.shape != e.shape:
             expect_shape(f, list(e.shape), what, cause)
-        ok = bool(torch.allclose(f, e, rtol=rtol, atol=atol, equal_nan=False))
-        shown_f, shown_e = _short(f), _short(e)
+        close = torch.isclose(f, e, rtol=rtol, atol=atol, equal_nan=False)
+        ok = bool(close.all())
+        if _hidden():
+            wrong = int((~close).sum())
+            gap = float((f - e).abs().nan_to_num(float("inf")).max()) if f.numel() else 0.0
+            shown_e = f"the reference's values on this case ({f.numel()} numbers)"
+            shown_f = f"{wrong} of {f.numel()} numbers differ (largest difference {gap:.3g})"
+        else:
+            shown_f, shown_e = _short(f), _short(e)
     else:
         try:
             f_num, e_num = float(found), float(expected)
         except (TypeError, ValueError):
-            fail(what, expected, describe(found), cause or "return a number")
+            fail(what, "a number" if _hidden() else expected, describe(found), cause or "return a number", code)
         ok = math.isclose(f_num, e_num, rel_tol=rtol, abs_tol=atol)
-        shown_f, shown_e = f"{f_num:.6g}", f"{e_num:.6g}"
-    expect(ok, what, shown_e, shown_f, cause)
+        if _hidden():
+            shown_e = "the reference's number on this case"
+            shown_f = f"a number off by {abs(f_num - e_num):.3g}"
+        else:
+            shown_f, shown_e = f"{f_num:.6g}", f"{e_num:.6g}"
+    expect(ok, what, shown_e, shown_f, cause, code)
+
+
+def _hidden() -> bool:
+    from coursekit.checks.engine import is_hidden
+
+    return is_hidden()
 
 
 def expect_plain_float(value: Any, what: str) -> float:
@@ -170,3 +205,23 @@ def _short(t: torch.Tensor) -> str:
     shown = ", ".join(f"{v:.5g}" for v in flat[:6].tolist())
     more = ", ..." if flat.numel() > 6 else ""
     return f"tensor {list(t.shape)} [{shown}{more}]"
+
+
+def _show_check_failure(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
+    """In Jupyter, a failed check shows its message, not a traceback through the checker's code."""
+    lines = [f"{etype.__name__}: {line}" if i == 0 else line for i, line in enumerate(str(value).splitlines())]
+    shell._showtraceback(etype, value, lines or [etype.__name__])
+    return lines
+
+
+def _install_jupyter_display() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "set_custom_exc"):
+        shell.set_custom_exc((CheckFailed,), _show_check_failure)
+
+
+_install_jupyter_display()

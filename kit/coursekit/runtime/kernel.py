@@ -23,7 +23,8 @@ from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from autograder.grading.guard import Snapshot, TamperError
+from coursekit.checks.engine import OBSERVATION_MIME
+from coursekit.runtime.guard import Snapshot, TamperError
 
 Output = dict[str, Any]
 
@@ -91,6 +92,21 @@ class _Current:
 
     recorder = Recorder()
     count = 0
+
+
+#: The recorder of the test cell now running (a one-item list, mutated in place).
+_TEST_RECORDER: list[Recorder] = []
+
+
+def emit_observation(record: dict[str, Any]) -> None:
+    """A hidden check's observations become an output of the test cell now running.
+
+    The coordinator takes them out of the notebook and judges them; outside a test
+    cell they are dropped (the judge then finds them missing, which fails the cell).
+    """
+    if _TEST_RECORDER:
+        _TEST_RECORDER[0].outputs.append({"output_type": "display_data", "metadata": {},
+                                          "data": {OBSERVATION_MIME: _jsonable(record)}})
 
 
 class RecordingDisplayHook(DisplayHook):
@@ -198,6 +214,7 @@ def run_test_cell(source: str, namespace: dict, snapshot: Snapshot, count: int, 
     add_error, add_result = recorder.error, recorder.result
     restore(stdout, stderr)
     _reset()
+    _TEST_RECORDER[:] = [recorder]
     passed = False
     failure: tuple[str, str, int] | None = None
     try:
@@ -219,6 +236,7 @@ def run_test_cell(source: str, namespace: dict, snapshot: Snapshot, count: int, 
         except:  # noqa: E722
             failure = ("Exception", "the test raised an exception that cannot be shown", 0)
     restore(stdout, stderr)
+    _TEST_RECORDER.clear()
     if not passed:
         ename, evalue, line = failure or ("Exception", "the test did not finish", 0)
         where = f"  in the test cell, line {line}" if line else "  in the test cell"

@@ -5,8 +5,8 @@
 - :class:`ForwardRecorder` records grad mode, training mode and devices of every forward pass.
 """
 
-from autograder.probes.forward import ForwardCall, ForwardRecorder
-from autograder.probes.gradients import GradientWatch
-from autograder.probes.optimizer import RecordingOptimizer
+from coursekit.probes.forward import ForwardCall, ForwardRecorder
+from coursekit.probes.gradients import GradientWatch
+from coursekit.probes.optimizer import RecordingOptimizer
 
 __all__ = ["ForwardCall", "ForwardRecorder", "GradientWatch", "RecordingOptimizer"]

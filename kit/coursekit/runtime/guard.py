@@ -3,7 +3,7 @@
 Two layers, both set up before any student code runs:
 
 - :class:`Snapshot` records, as immutable tuples, the attributes of builtins, the
-  modules grade cells rely on (torch, numpy, math, autograder, ...) and their
+  modules grade cells rely on (torch, numpy, math, coursekit, ...) and their
   classes, and the interpreter hooks (``sys.stdout``, ``sys.excepthook``, ...).
   :meth:`Snapshot.restore` puts them back before every test cell and
   :meth:`Snapshot.changes` names what the code under test changed *during* the
@@ -28,20 +28,20 @@ from collections.abc import Callable, Iterable
 #: Modules the grader's own reply path uses: restored after every cell.
 CORE_PREFIXES: tuple[str, ...] = (
     "builtins", "os", "posix", "json", "struct", "select", "io", "_io", "signal", "codecs",
-    "autograder.grading",
+    "coursekit.runtime",
 )
 #: Module name prefixes whose namespaces and classes test cells depend on: restored
 #: before every test cell. (Not all of torch: its ~1000 internal modules would make
 #: each restore slow; these are the ones course code and checks call.)
 PROTECTED_PREFIXES: tuple[str, ...] = CORE_PREFIXES + (
     "math", "cmath", "operator", "functools", "ast", "traceback", "numbers", "warnings", "copy",
-    "unittest", "IPython.core.inputtransformer2", "autograder", "numpy", "numpy.testing",
+    "unittest", "IPython.core.inputtransformer2", "coursekit", "numpy", "numpy.testing",
     "torch", "torch.nn", "torch.nn.functional", "torch.nn.modules", "torch.nn.parameter", "torch.optim",
     "torch.autograd", "torch._tensor", "torch.functional", "torch.utils.data", "torch.testing",
     "torch.random", "torch.serialization", "torch.linalg", "torch.special", "torch.overrides",
 )
 #: Of those, the ones whose whole subpackage is protected (the rest: the module alone).
-_DEEP = ("autograder", "torch.nn", "torch.optim", "torch.autograd", "torch.utils.data", "torch.testing",
+_DEEP = ("coursekit", "torch.nn", "torch.optim", "torch.autograd", "torch.utils.data", "torch.testing",
          "numpy.testing", "IPython.core.inputtransformer2")
 
 #: Names that honest code legitimately adds to module namespaces.
@@ -109,7 +109,7 @@ def _own_classes(module: types.ModuleType) -> Iterable[type]:
 
 def _strict(name: str) -> bool:
     """Namespaces where an added name is tampering too (not only a changed one)."""
-    return name == "builtins" or name == "autograder" or name.startswith("autograder.")
+    return name == "builtins" or name == "coursekit" or name.startswith("coursekit.")
 
 
 class Snapshot:

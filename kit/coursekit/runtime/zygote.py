@@ -1,6 +1,6 @@
 """The warm worker inside one sandbox: imports torch once, forks a child per submission.
 
-Run as ``python -m autograder.grading.zygote`` by :mod:`autograder.grading.pool`
+Run as ``python -m coursekit.runtime.zygote`` by :mod:`autograder.grading.pool`
 under bubblewrap. It speaks frames (see ``protocol``) on its stdin/stdout:
 
 - in: ``{"op": "job", "job": id, "cells": [...], "files": {...}, "timeout": s, "memory": bytes}``
@@ -29,11 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import protocol
+from coursekit.runtime import protocol
 
 WORK_ROOT = Path("/tmp/autograder-work")
-#: What notebooks import from the course package (instructor tools stay out of the sandbox).
-WARM_PACKAGES = ("autograder.checks", "autograder.reference", "autograder.data", "autograder.probes")
+#: What notebooks import from the student kit. The instructor's package (answer key, judges)
+#: is never imported here, and the sandbox hides its files.
+WARM_PACKAGES = ("coursekit.checks", "coursekit.data", "coursekit.probes", "coursekit.demos")
 #: Seconds a child gets to come back after SIGINT (like stock nbgrader's interrupt).
 INTERRUPT_GRACE = 3.0
 
@@ -52,17 +53,20 @@ def _warm_imports(warmup: list[str] | None = None) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)
-    import autograder
+    import coursekit
 
-    for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
+    for module in pkgutil.walk_packages(coursekit.__path__, "coursekit."):
         if not module.name.startswith(WARM_PACKAGES):
             continue
         try:
             importlib.import_module(module.name)
         except Exception:  # noqa: BLE001 - a broken module fails where a notebook uses it
             pass
-    from autograder.grading import guard, kernel
+    from coursekit.checks import engine
+    from coursekit.runtime import guard, kernel
 
+    # Hidden checks hand their observations to the test cell's outputs; the judge is outside.
+    engine.set_sink(kernel.emit_observation)
     seed, dtype = torch.initial_seed(), torch.get_default_dtype()
     if not warmup:  # the instructor's notebook, when given, warms up exactly what is needed
         _warm_up(torch)
@@ -103,7 +107,9 @@ def _warm_up(torch: Any) -> None:
 
 
 def _run_instructor_code(cells: list[str]) -> None:
-    """Run the instructor's notebook once, in a throwaway namespace, to pay its lazy imports here.
+    """Run the released notebook's code once, in a throwaway namespace, to pay its lazy imports here.
+
+    The coordinator sends the release (student) copy: no solution ever runs in the zygote.
 
     Its effects on shared state are undone by the caller (seed, dtype); figures are
     rendered once (fonts load here) and closed.
