@@ -15,7 +15,7 @@ from torch import nn
 from autograder.checks import devices as check
 from autograder.reference import devices as ref
 from coursekit.checks.expect import CheckFailed
-from tests.corpus.devices_checkpoints import SUBMISSIONS
+from tests.corpus.devices import SUBMISSIONS
 
 pytestmark = [
     pytest.mark.cuda,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.checks import expect as e
+from coursekit.checks import expect as e
 
 
 def test_fail_message_has_expected_found_and_cause():

@@ -47,16 +47,18 @@ def test_bwrap_command_isolates(tmp_path):
     assert argv[-4:] == ["--", "python", "-m", "x"]
 
 
-def test_hidden_paths_hide_the_course_but_not_the_code(tmp_path):
+def test_hidden_paths_hide_the_course_and_the_answer_key_but_not_the_kit(tmp_path):
     outside = tmp_path / "course"
     outside.mkdir()
-    assert sandbox.hidden_paths(outside, tmp_path / "elsewhere" / "autograder") == [outside.resolve()]
+    package = tmp_path / "site-packages" / "autograder"
+    kit = tmp_path / "site-packages" / "coursekit"
+    assert sandbox.hidden_paths(outside, package, kit) == sorted([outside.resolve(), package.resolve()])
     inside = tmp_path / "repo"
-    for name in ("autograder", "submitted", "autograded", ".venv"):
+    for name in ("autograder", "kit/coursekit", "source", "submitted", "autograded", ".venv"):
         (inside / name).mkdir(parents=True)
     (inside / "gradebook.db").write_text("")
-    hidden = sandbox.hidden_paths(inside, inside / "autograder")
-    assert {p.name for p in hidden} == {"submitted", "autograded", "gradebook.db"}
+    hidden = sandbox.hidden_paths(inside, inside / "autograder", inside / "kit" / "coursekit")
+    assert {p.name for p in hidden} == {"autograder", "source", "submitted", "autograded", "gradebook.db"}
 
 
 def test_missing_bwrap_says_how_to_install(monkeypatch):

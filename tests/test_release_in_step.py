@@ -34,17 +34,17 @@ def test_release_holds_no_solution_or_hidden_test(assignment):
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
 
 
-def test_authoring_modules_match_source():
+@pytest.mark.parametrize("assignment", built_assignments())
+def test_authoring_modules_match_source(assignment):
     """source/ was written from authoring/ (edit authoring/, then rebuild)."""
     import importlib
 
     from authoring.build import MODULES
     from authoring.cells import notebook
 
-    for assignment in built_assignments():
-        module = importlib.import_module(MODULES[assignment])
-        built = notebook(module.CELLS)
-        committed = read_notebook(ROOT / "source" / assignment / f"{NOTEBOOKS[assignment]}.ipynb")
-        assert _cells(built) == _cells(committed), (
-            f"source/{assignment} differs from {MODULES[assignment]}: run `python -m authoring.build {assignment}`"
-        )
+    module = importlib.import_module(MODULES[assignment])
+    built = notebook(module.CELLS)
+    committed = read_notebook(ROOT / "source" / assignment / f"{NOTEBOOKS[assignment]}.ipynb")
+    assert _cells(built) == _cells(committed), (
+        f"source/{assignment} differs from {MODULES[assignment]}: run `python -m authoring.build {assignment}`"
+    )
