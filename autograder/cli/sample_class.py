@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from autograder.cli.main import app, console, grade
+from autograder.cli.app import app, console, error
+from autograder.cli.grade import grade
 
 
 @app.command("sample-class")
@@ -26,9 +27,8 @@ def sample_class(
 
     try:
         assignments = build_sample_course(course_root, out)
-    except NotACourse as error:
-        console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+    except NotACourse as problem:
+        raise error(str(problem)) from None
     out = out.resolve()
     console.print(f"sample course: {out} ({len(assignments)} assignments)")
     could_not_grade = 0

@@ -34,6 +34,7 @@ ASSIGNMENTS: tuple[Assignment, ...] = (
     Assignment("03_single_neuron", "delivery", "single_neuron"),
     Assignment("04_training_loop", "training_loop", "training_loop"),
     Assignment("05_devices_checkpoints", "devices_checkpoints", "devices"),
+    Assignment("06_resume", "resume", "resume"),
 )
 
 BY_NAME: dict[str, Assignment] = {a.name: a for a in ASSIGNMENTS}
