@@ -9,10 +9,15 @@ use these instead of bare ``assert`` so that the message is never just
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+
+#: How a failure message names its mistake code (its last line); reports read it back with MISTAKE_LINE.
+MISTAKE_PREFIX = "mistake code: "
+MISTAKE_LINE = re.compile(r"^\s*mistake code: ([a-z0-9_]+)\s*$", re.M)
 
 
 class CheckFailed(AssertionError):
@@ -22,6 +27,8 @@ class CheckFailed(AssertionError):
     """
 
     def __init__(self, message: str, code: str | None = None) -> None:
+        if code and not MISTAKE_LINE.search(message):
+            message = f"{message}\n  {MISTAKE_PREFIX}{code}"  # the last line: reports count mistakes by it
         super().__init__(message)
         self.code = code
 
@@ -123,9 +130,10 @@ def expect_close(
         ok = bool(close.all())
         if _hidden():
             wrong = int((~close).sum())
-            gap = float((f - e).abs().nan_to_num(float("inf")).max()) if f.numel() else 0.0
+            scale = e.abs().max().clamp_min(1e-12) if e.numel() else torch.tensor(1.0)
+            gap = float(((f - e).abs() / scale).nan_to_num(float("inf")).max()) if f.numel() else 0.0
             shown_e = f"the reference's values on this case ({f.numel()} numbers)"
-            shown_f = f"{wrong} of {f.numel()} numbers differ (largest difference {gap:.3g})"
+            shown_f = f"{wrong} of {f.numel()} numbers differ (off by up to {gap:.0%} of the largest expected value)"
         else:
             shown_f, shown_e = _short(f), _short(e)
     else:
@@ -136,7 +144,7 @@ def expect_close(
         ok = math.isclose(f_num, e_num, rel_tol=rtol, abs_tol=atol)
         if _hidden():
             shown_e = "the reference's number on this case"
-            shown_f = f"a number off by {abs(f_num - e_num):.3g}"
+            shown_f = f"a number off by {abs(f_num - e_num) / max(abs(e_num), 1e-12):.0%}"
         else:
             shown_f, shown_e = f"{f_num:.6g}", f"{e_num:.6g}"
     expect(ok, what, shown_e, shown_f, cause, code)

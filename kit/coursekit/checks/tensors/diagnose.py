@@ -105,6 +105,6 @@ def mse(case: Case, seen_: Observation, expected: dict[str, Any], call: str) -> 
            code="graph_cut")
     grad = seen_.get("grad")
     expect(isinstance(grad, torch.Tensor), f"{call}: gradient", "a gradient for pred",
-           "none (backward did not reach pred)", "use tensor operations on pred only", code="graph_cut")
+           "none (backward did not reach pred)", "use tensor operations on pred only", code="no_gradient")
     expect_close(grad, expected["grad"], f"{call}: gradient", rtol=1e-4, atol=1e-6,
                  cause="the gradient of a mean squared error is 2 (pred - target) / N: average, do not sum")
