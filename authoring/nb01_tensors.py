@@ -24,11 +24,34 @@ CELLS = [
     function; when it prints nothing (or a ✓ line), you are done. The grader runs more
     tests on data you have not seen, so write general code, not answers for this data.
     """),
+    md("""
+    ## What is a tensor?
+
+    A **tensor** is PyTorch's container for numbers: a grid of numbers that all share one
+    type. A single number is a 0-dimensional tensor, a list of numbers is 1-dimensional, a
+    table is 2-dimensional, and so on. Every tensor knows two things about itself:
+
+    - its **shape**: how many numbers lie along each dimension, such as `[4, 1]` (4 rows,
+      1 column);
+    - its **dtype**: what kind of number it holds, such as `float32` (decimals) or `int64`
+      (whole numbers).
+
+    If you have used NumPy, a tensor is much like a NumPy array. Two things make it more:
+    it can live on a GPU (notebook 05), and PyTorch can record the operations done with it
+    to compute derivatives automatically (notebook 02).
+    """),
     setup("setup_imports", """
     import torch
     import matplotlib.pyplot as plt
 
     torch.__version__
+    """),
+    code("""
+    speed = torch.tensor(5.1)                     # one number: 0 dimensions
+    times = torch.tensor([15.0, 27.0, 39.0])      # a list: 1 dimension
+    table = torch.tensor([[1.0, 15.0], [3.0, 27.0]])  # a table: 2 dimensions
+    for name, t in [("speed", speed), ("times", times), ("table", table)]:
+        print(f"{name:6} shape {list(t.shape)}  dtype {t.dtype}")
     """),
     md("""
     ## The data
@@ -73,6 +96,20 @@ CELLS = [
     print("column - flat has shape", (column - flat).shape, "  <- 16 numbers, not 4!")
     """),
     md("""
+    Two ways turn a flat tensor into a column without writing its length:
+
+    - `reshape(-1, 1)`: "one column, and as many rows as it takes". A `-1` in a shape asks
+      PyTorch to work that dimension out from the number of elements; only one dimension
+      may be `-1`.
+    - `unsqueeze(1)`: insert a new dimension of size 1 at position 1 (after the first one).
+      `unsqueeze(0)` would insert it in front instead.
+    """),
+    code("""
+    print(flat.reshape(-1, 1).shape)   # [4, 1]
+    print(flat.unsqueeze(1).shape)     # [4, 1]
+    print(flat.unsqueeze(0).shape)     # [1, 4]: one row, not one column
+    """),
+    md("""
     ## Dtype: whole numbers are not floats
 
     `torch.tensor([1, 3, 5, 7])` makes an **int64** tensor, because every number is whole.
@@ -113,13 +150,25 @@ CELLS = [
     column per feature.
     """),
     md("""
+    `torch.stack` joins tensors of the same shape along a **new** dimension. With `dim=0` the
+    new dimension comes first, so each tensor becomes a row; with `dim=1` it comes second, so
+    each tensor becomes a column:
+    """),
+    code("""
+    a = torch.tensor([1.0, 2.0, 3.0])
+    b = torch.tensor([10.0, 20.0, 30.0])
+    print(torch.stack([a, b], dim=0))   # shape [2, 3]: a and b are rows
+    print(torch.stack([a, b], dim=1))   # shape [3, 2]: a and b are columns
+    """),
+    md("""
     ### Exercise 2: `stack_features`
 
     Write `stack_features(distances, hours, weather)`: three sequences of length `N` become a
     **float32** tensor of shape **`[N, 3]`** whose row `i` is
     `[distances[i], hours[i], weather[i]]`.
 
-    *Hint:* `torch.stack(tensors, dim=1)` puts tensors side by side as columns.
+    *Hint:* `torch.stack(tensors, dim=1)` puts tensors side by side as columns, as the
+    cell below shows.
     """),
     solution_from(ref.stack_features),
     grade("test_stack_features", 2, """
@@ -161,14 +210,29 @@ CELLS = [
     md("""
     ## What a linear layer computes
 
-    `nn.Linear(F, O)` holds a weight matrix and a bias. For a batch `X` of shape `[N, F]`,
-    a weight `W` of shape `[F, O]` and a bias `b` of shape `[O]`, it computes
+    The simplest model there is predicts each output as a weighted sum of the inputs plus a
+    constant: "5.1 minutes a mile, plus 11.1 minutes to pick up". With many inputs and many
+    outputs at once, that is a **linear layer**. It holds a weight matrix `W` and a bias `b`.
+    For a batch `X` of shape `[N, F]`, a weight `W` of shape `[F, O]` and a bias `b` of shape
+    `[O]`, it computes
 
     $$\\hat{y} = X W + b \\qquad \\text{shape } [N, O]$$
 
-    The matrix product `X @ W` combines each row's features; the bias `b` is added to every
-    row by broadcasting. (PyTorch stores the weight as `[O, F]` and computes `X @ W.T + b`;
-    here we keep `W` as `[F, O]` so the shapes read left to right.)
+    `X @ W` is the **matrix product**: entry `[i, j]` of the result is the sum over `k` of
+    `X[i, k] * W[k, j]`, so each row's features are combined into `O` outputs. It needs the
+    inner sizes to agree (`F` and `F`). The `*` operator is different: it multiplies
+    element by element. The bias `b` is added to every row by broadcasting.
+    """),
+    code("""
+    X_demo = torch.tensor([[1.0, 2.0], [3.0, 4.0]])     # [2, 2]: two samples, two features
+    W_demo = torch.tensor([[10.0], [1.0]])              # [2, 1]: two features in, one output
+    print(X_demo @ W_demo)   # [[12.], [34.]]: 1*10 + 2*1 and 3*10 + 4*1
+    print(X_demo * 10)       # element by element: every number times 10
+    """),
+    md("""
+    PyTorch's ready-made linear layer is `nn.Linear(F, O)`, which you will use from notebook 03
+    on. It stores its weight as `[O, F]` and computes `X @ W.T + b`; here we keep `W` as
+    `[F, O]` so the shapes read left to right.
     """),
     md("""
     ### Exercise 4: `linear_forward`
@@ -197,8 +261,10 @@ CELLS = [
 
     $$\\text{MSE} = \\frac{1}{N} \\sum_i (\\hat{y}_i - y_i)^2$$
 
-    It is one number: a **0-dim tensor**. It must stay a tensor (not a Python float) so that
-    autograd can later compute its gradient.
+    It is one number: a **0-dim tensor**. It must stay a tensor (not a Python float): in
+    notebook 02, PyTorch's automatic differentiation (*autograd*) follows the tensor
+    operations that produced this number back to the model's parameters, to find out which
+    way to change them. A Python float has forgotten where it came from.
 
     Remember the broadcasting trap: predictions of shape `[N]` against targets of shape
     `[N, 1]` give an `[N, N]` grid of differences, and the mean of that grid is a wrong
@@ -208,8 +274,9 @@ CELLS = [
     ### Exercise 5: `mse`
 
     Write `mse(pred, target)`: the mean squared error as a 0-dim tensor, using tensor
-    operations (not `nn.MSELoss`). If `pred.shape != target.shape`, raise a `ValueError`
-    that says both shapes.
+    operations (not `nn.MSELoss` or `F.mse_loss`). If `pred.shape != target.shape`, raise a
+    `ValueError` (saying both shapes in its message helps whoever reads it). Equal shapes of
+    any kind are fine: `[N, 1]` with `[N, 1]`, and `[N]` with `[N]`.
     """),
     solution_from(ref.mse),
     grade("test_mse", 3, """

@@ -87,4 +87,28 @@ SUBMISSIONS = [
                 return (diff * diff).sum() / diff.numel()
             """,
     }, why="correct answers in other styles, one printing a warning"),
+    right("other_readings", {
+        "to_batch": """
+            def to_batch(values):
+                return torch.tensor(values, dtype=torch.float32).reshape(len(values), 1)
+            """,
+        "stack_features": """
+            def stack_features(distances, hours, weather):
+                return torch.tensor([distances, hours, weather], dtype=torch.float32).T
+            """,
+        "add_batch_dim": """
+            def add_batch_dim(sample):
+                return sample.reshape(1, -1)
+            """,
+        "linear_forward": """
+            def linear_forward(X, W, b):
+                return torch.addmm(b, X, W)
+            """,
+        "mse": """
+            def mse(pred, target):
+                if pred.shape != target.shape:
+                    raise ValueError("shapes differ")
+                return torch.mean(torch.square(pred - target))
+            """,
+    }, why="a transposed table, reshape(1, -1), addmm, a message without the shapes: all right"),
 ]
