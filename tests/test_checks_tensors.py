@@ -24,6 +24,11 @@ MILES = [1, 3, 5, 7]
 SEEDS = [1013, 2207]
 
 
+def first_line(error: CheckFailed) -> str:
+    """What the message says failed (``to_batch([1, 3]): shape``)."""
+    return str(error).splitlines()[0]
+
+
 def failure(call, *args, **kwargs) -> CheckFailed:
     with pytest.raises(CheckFailed) as caught:
         call(*args, **kwargs)
@@ -78,7 +83,7 @@ def test_to_batch_hard_coded_passes_visible_fails_hidden():
 
 def test_to_batch_shape_is_checked_before_dtype():
     error = failure(check.to_batch, lambda v: torch.tensor(v), MILES)
-    assert error.code == "wrong_shape" and ": shape" in str(error)
+    assert error.code == "wrong_shape" and first_line(error).endswith(": shape")
 
 
 def test_to_batch_returning_a_list_is_caught():
@@ -112,7 +117,7 @@ def test_stack_features_wrong_order_of_columns():
 def test_stack_features_shape_is_checked_before_dtype():
     fn = lambda d, h, w: torch.stack([torch.tensor(c) for c in (d, h)], dim=1)  # noqa: E731
     error = failure(check.stack_features, fn, MILES, [8, 12, 17, 18], [0, 1, 0, 1])
-    assert error.code == "wrong_shape" and ": shape" in str(error)
+    assert error.code == "wrong_shape" and first_line(error).endswith(": shape")
 
 
 def test_stack_features_int64_is_caught():
@@ -134,7 +139,7 @@ def test_add_batch_dim_changed_values_are_caught():
 
 def test_add_batch_dim_wrong_rank():
     error = failure(check.add_batch_dim, lambda s: s.reshape(1, 1, -1), torch.tensor([7.0, 18.0, 1.0]))
-    assert error.code == "wrong_shape" and ": shape" in str(error)
+    assert error.code == "wrong_shape" and first_line(error).endswith(": shape")
 
 
 # --- linear_forward ------------------------------------------------------------------------------
@@ -190,7 +195,7 @@ def test_mse_sum_instead_of_mean():
 
 def test_mse_cut_from_the_graph():
     error = failure(check.mse, lambda p, t: torch.tensor(((p - t) ** 2).mean().item()), PRED, TARGET)
-    assert error.code == "graph_cut" and ": autograd" in str(error)
+    assert error.code == "graph_cut" and first_line(error).endswith(": autograd")
 
 
 def test_mse_raising_on_good_shapes_shows_the_error():
@@ -207,12 +212,12 @@ def test_mse_not_reduced_to_one_number():
 
 def test_mse_value_off_with_the_right_gradient():
     error = failure(check.mse, lambda p, t: ((p - t) ** 2).mean() + 0.001, PRED, TARGET)
-    assert error.code == "wrong_values" and ": value" in str(error)
+    assert error.code == "wrong_values" and first_line(error).endswith(": value")
 
 
 def test_mse_gradient_slightly_off_with_the_right_value():
     error = failure(check.mse, lambda p, t: ((p - t) ** 2).mean() + 1e-3 * (p - p.detach()).sum(), PRED, TARGET)
-    assert error.code == "wrong_values" and ": gradient" in str(error)
+    assert error.code == "wrong_values" and first_line(error).endswith(": gradient")
 
 
 def test_mse_with_a_wrong_gradient_but_right_value():
