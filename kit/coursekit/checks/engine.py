@@ -119,6 +119,18 @@ def attempt(student: Callable, *args: Any, **kwargs: Any) -> tuple[Any, dict[str
         return None, raised.record
 
 
+def attempt_seeding(student: Callable, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, str] | None]:
+    """:func:`attempt` for a function whose task is to call ``torch.manual_seed`` itself (it takes a
+    ``seed``): the generator is put back afterwards as always, but the reseed is not charged."""
+    mark = len(_CHANGED)
+    try:
+        return attempt(student, *args, **kwargs)
+    finally:
+        reseeded = state._WORDS["seed"]
+        if reseeded in _CHANGED[mark:]:
+            _CHANGED.remove(reseeded)
+
+
 def observe(check: Check, student: Callable, case: Case) -> Observation:
     """Run ``check.observe``; a raise becomes ``{"raised": ...}``, changed state ``"state_changed"``."""
     _CHANGED.clear()
