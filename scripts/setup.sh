@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
 # Set up this project on a fresh machine, idempotently:
 #   a virtual environment in .venv with the CPU build of torch, the course package,
-#   the test tools (with --test), and bubblewrap for the sandboxed grader.
+#   the test tools (with --test: pytest, ruff, Playwright and Debian's chromium for the
+#   browser tests), and bubblewrap for the sandboxed grader.
+# A rerun with the same pyproject files and options skips the installs (well under a second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+mode=${1:-}
 
-# torch first, pinned: an open range with no torch installed may pull a CUDA build of several GB.
-"${pip[@]}" torch==2.13.0 numpy
-if [ "${1:-}" = "--test" ]; then
-  "${pip[@]}" -e kit -e ".[test]"
-else
-  "${pip[@]}" -e kit -e .
-fi
-
-if ! command -v bwrap >/dev/null 2>&1; then
+# Installs a Debian package when it is missing and we are root with apt-get; else says how.
+apt_install() {  # apt_install COMMAND PACKAGE WHY
+  command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }
+    apt-get install -y -qq "$2" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }
   else
-    echo "setup: bubblewrap is missing; the sandboxed grader needs it: sudo apt-get install bubblewrap" >&2
+    echo "setup: $2 is missing; $3: sudo apt-get install $2" >&2
   fi
+}
+
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+# The stamp: what the last complete install was made from. A --test install also serves a plain one.
+stamp=.venv/.setup-stamp
+made_from="$(cat pyproject.toml kit/pyproject.toml | sha256sum | cut -c1-16) $(.venv/bin/python -V 2>&1)"
+wanted="$made_from ${mode:-main}"
+have=$(cat "$stamp" 2>/dev/null || true)
+if [ -x .venv/bin/autograder ] && { [ "$have" = "$wanted" ] || [ "$have" = "$made_from --test" ]; }; then
+  echo "setup: .venv is up to date (delete $stamp to reinstall)"
+else
+  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+  # torch first, pinned: an open range with no torch installed may pull a CUDA build of several GB.
+  "${pip[@]}" torch==2.13.0 numpy
+  if [ "$mode" = "--test" ]; then
+    "${pip[@]}" -e kit -e ".[test]"
+  else
+    "${pip[@]}" -e kit -e .
+  fi
+  echo "$wanted" >"$stamp"
 fi
-echo "setup: ready (.venv, $(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"
+
+apt_install bwrap bubblewrap "the sandboxed grader needs it"
+if [ "$mode" = "--test" ]; then
+  # The browser tests drive Debian's chromium through Playwright (Playwright's own browsers are never downloaded).
+  apt_install chromium chromium "the browser tests (tests/browser) need it"
+fi
+echo "setup: ready (.venv, torch $(.venv/bin/python -c 'from importlib.metadata import version; print(version("torch"))'))"
