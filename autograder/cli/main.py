@@ -6,7 +6,7 @@ import it here.
 
 from __future__ import annotations
 
-from autograder.cli import grade, sample_class, student_kit  # noqa: F401 - they register their commands
+from autograder.cli import feedback, grade, gradescope, report, sample_class, student_kit  # noqa: F401 - they register their commands
 from autograder.cli.app import app
 
 __all__ = ["app"]
