@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import hashlib
 import copy
+import hashlib
 import inspect
 from textwrap import dedent
 

@@ -1,6 +1,7 @@
 """02_autograd: derivatives by autograd, and the courier's line fitted by gradient descent by hand."""
 
-from authoring.cells import code, grade, md, setup, solution
+from authoring.cells import code, grade, md, setup, solution_from
+from autograder.reference import autograd as ref
 
 CELLS = [
     md("""
@@ -122,28 +123,24 @@ CELLS = [
 
     - make `x` a 0-dim float tensor that requires grad: `torch.tensor(x, requires_grad=True)`
       (no brackets around `x`: `torch.tensor([x])` has shape `[1]`);
-    - call `f` on it, then `.backward()` on the result;
+    - call `f` on that tensor (at `x` itself, not at nearby points), then `.backward()` on
+      the result;
     - return the slope as a plain Python `float` with `.item()`, not the tensor `x.grad`.
+
+    Create the tensor inside the function, so that every call starts afresh: the tests call
+    your function twice in a row and expect the same answer both times.
 
     Estimating the slope from `f` at two nearby points (a finite difference) gives a close
     number, but it is an approximation: the tests check that autograd did the work.
     """),
-    solution("derivative", """
-    def derivative(f, x):
-        \"\"\"df/dx at the float x, computed by autograd.\"\"\"
-        ### BEGIN SOLUTION
-        x = torch.tensor(float(x), requires_grad=True)
-        y = f(x)
-        y.backward()
-        return x.grad.item()
-        ### END SOLUTION
-    """),
+    solution_from(ref.derivative),
     grade("test_derivative", 2, """
-    from autograder.checks import autograd as check
+    from coursekit.checks import autograd as check
 
-    print(derivative(lambda t: 3 * t**2 - 4 * t, 2.0))    # 8.0
-    check.derivative(derivative, lambda t: 3 * t**2 - 4 * t, 2.0, expected=8.0, text="3x² - 4x")
-    check.derivative(derivative, lambda t: torch.sin(t**2), 1.5, expected=math.cos(1.5**2) * 3.0, text="sin(x²)")
+    print(derivative(lambda t: 3 * t**2 - 4 * t, 2.0))    # 8.0, since 6·2 - 4 = 8
+    # The checks build the functions they hand to derivative themselves, named here by formula.
+    check.derivative(derivative, "3x² - 4x", x=2.0)
+    check.derivative(derivative, "sin(x²)", x=1.5)
     ### BEGIN HIDDEN TESTS
     check.derivative_hidden(derivative, seeds=[11, 2024, 777, 40961])
     ### END HIDDEN TESTS
@@ -171,25 +168,29 @@ CELLS = [
     ### Exercise 2: `partials`
 
     Write `partials(f, *values)`: the partial derivatives of the scalar function `f` at the
-    given floats, by autograd, as a **list of plain floats** in the order of the arguments.
-    `f` takes as many 0-dim tensors as there are values: `partials(f, 2.0, 3.0)` calls
-    `f(a, b)`, `partials(g, 1.0)` calls `g(a)`.
+    given floats, by autograd, as a **Python list of plain floats** in the order of the
+    arguments (item `i` is the partial with respect to argument `i`). `f` takes as many 0-dim
+    tensors as there are values: `partials(f, 2.0, 3.0)` calls `f(a, b)`, `partials(g, 1.0)`
+    calls `g(a)`.
+
+    Two ways are right, and the tests accept both:
+
+    - **all at once**: one tensor per value, each with `requires_grad=True`, one call of `f`
+      and one `backward()`; every tensor's `.grad` then holds its own partial;
+    - **one at a time**: for each argument, fresh tensors where that one requires grad, a call
+      of `f` and a `backward()`, then read that tensor's `.grad`. (Reusing the same tensors
+      for every partial? Then clear their `.grad` before each `backward()`: the section after
+      this exercise shows why.)
+
+    Either way, call `f` at the given values themselves (nearby points would be a finite
+    difference), and turn each `.grad` into a float with `.item()`.
 
     *Hint:* `*values` collects any number of arguments into a tuple; `f(*tensors)` passes a
-    list of tensors back as separate arguments. One forward pass and one `backward()` are
-    enough for all the partials.
+    list of tensors back as separate arguments.
     """),
-    solution("partials", """
-    def partials(f, *values):
-        \"\"\"[∂f/∂v1, ∂f/∂v2, ...] at the given floats, computed by autograd.\"\"\"
-        ### BEGIN SOLUTION
-        tensors = [torch.tensor(float(v), requires_grad=True) for v in values]
-        f(*tensors).backward()
-        return [t.grad.item() for t in tensors]
-        ### END SOLUTION
-    """),
+    solution_from(ref.partials),
     grade("test_partials", 2, """
-    from autograder.checks import autograd as check
+    from coursekit.checks import autograd as check
 
 
     def courier_loss(w, b):
@@ -197,21 +198,22 @@ CELLS = [
 
 
     print(partials(lambda a, b: a * b + a, 2.0, 3.0))    # [b + 1, a] = [4.0, 2.0]
-    check.partials(partials, lambda a, b: a * b + a, (2.0, 3.0), expected=[4.0, 2.0], text="a·b + a")
+    check.partials(partials, "a·b + a", (2.0, 3.0))
     # At the least-squares line w = 5.1, b = 11.1 the valley is flat: both partials are 0
     # (up to float32 rounding, a few millionths).
     print(partials(courier_loss, 5.1, 11.1))
-    check.partials(partials, courier_loss, (5.1, 11.1), expected=[0.0, 0.0], text="the courier's MSE", atol=1e-3)
+    check.partials(partials, "the courier's MSE", (5.1, 11.1))
     ### BEGIN HIDDEN TESTS
     check.partials_hidden(partials, seeds=[5, 909, 31337])
     ### END HIDDEN TESTS
     print("✓ partials")
     """),
     md("""
-    ## Gradients add up
+    ## Gradients add up from one `backward()` to the next
 
-    `backward()` does not *replace* `.grad`: it **adds** to it. Run the same computation and
-    `backward()` twice, and the gradient doubles:
+    `backward()` does not *replace* `.grad`: it **adds** the new gradient to whatever is
+    already there. Run the same computation and `backward()` twice, and `x.grad` doubles
+    (the slope of $3x^2 - 4x$ at $x = 2$ is $8$):
     """),
     code("""
     x = torch.tensor(2.0, requires_grad=True)
@@ -221,26 +223,33 @@ CELLS = [
         print(f"after backward() number {call}: x.grad = {x.grad.item()}")
     """),
     md("""
-    Adding is what autograd needs inside one pass: when a tensor is used in several places,
-    its slope is the **sum** of the slopes along every path. In $y = x \\cdot x$, each factor
-    contributes $x$, and the total is $2x$:
-    """),
-    code("""
-    x = torch.tensor(2.0, requires_grad=True)
-    (x * x).backward()
-    print("d(x·x)/dx at 2:", x.grad.item())
-    """),
-    md("""
-    Autograd cannot tell a second path within one pass from a second `backward()` call, so it
-    adds in both cases. In a training loop that is a bug: each step would use the sum of
-    every old gradient. So after using a gradient, **clear it**: `x.grad.zero_()` (or
-    `x.grad = None`).
+    PyTorch does this **on purpose**. Adding lets you build one gradient out of several
+    pieces, each with its own `backward()`: the gradients of several losses, or of several
+    small batches of data that do not fit in memory at once, summed before a single update.
+    This is called **gradient accumulation**.
+
+    The price: PyTorch never clears `.grad` by itself. In our training loop each step must use
+    the gradient of *its own* loss only, so after using a gradient, **clear it** with
+    `x.grad.zero_()` (or `x.grad = None`). Forget it, and every step uses the sum of all the
+    gradients so far: the steps grow, and the descent goes wrong without any error message.
     """),
     code("""
     x.grad.zero_()
     y = 3 * x**2 - 4 * x
     y.backward()
     print("after zeroing and one more backward():", x.grad.item())
+    """),
+    md("""
+    Do not confuse this with a different sum, *inside a single* `backward()`. When a tensor is
+    used in several places, the chain rule adds up the slopes along every path it takes to the
+    result. In $y = x \\cdot x$ each factor contributes $x$, so $dy/dx = 2x$. That sum is plain
+    calculus and always right; zeroing `.grad` between steps does not touch it. Here `x` is a
+    fresh tensor and there is one `backward()`, so nothing is left over from before:
+    """),
+    code("""
+    x = torch.tensor(2.0, requires_grad=True)
+    (x * x).backward()
+    print("d(x·x)/dx at 2:", x.grad.item(), "  by hand: 2 * 2 =", 2 * 2)
     """),
     md("""
     ## One step downhill
@@ -293,23 +302,14 @@ CELLS = [
     3. inside `torch.no_grad()`, update `W` and `b` **in place** with the learning rate `lr`;
     4. zero both gradients (or set them to `None`), so the next step starts clean;
     5. return the loss computed in step 1 (before the update) as a plain `float`.
+
+    The caller's `W` and `b` must change: they stay the *same* tensors, leaves that require
+    grad, with new values. `X` and `y` are data: leave them as they are. The tests call your
+    function twice in a row on the same `W` and `b`.
     """),
-    solution("gradient_step", """
-    def gradient_step(W, b, X, y, lr):
-        \"\"\"One in-place gradient-descent step on the MSE of X @ W + b; returns the loss before it.\"\"\"
-        ### BEGIN SOLUTION
-        loss = ((X @ W + b - y) ** 2).mean()
-        loss.backward()
-        with torch.no_grad():
-            W -= lr * W.grad
-            b -= lr * b.grad
-        W.grad.zero_()
-        b.grad.zero_()
-        return loss.item()
-        ### END SOLUTION
-    """),
+    solution_from(ref.gradient_step),
     grade("test_gradient_step", 3, """
-    from autograder.checks import autograd as check
+    from coursekit.checks import autograd as check
 
     W = torch.tensor([[1.0]], requires_grad=True)
     b = torch.tensor([0.0], requires_grad=True)
@@ -327,37 +327,20 @@ CELLS = [
     Write `train_manual(X, y, lr, epochs, seed)`: gradient descent from scratch.
 
     1. `torch.manual_seed(seed)`, then `W = torch.randn(X.shape[1], 1, requires_grad=True)`
-       and `b = torch.zeros(1, requires_grad=True)`, in that order, so that the same seed
-       always gives the same start;
+       and `b = torch.zeros(1, requires_grad=True)`, before any other random call, so that
+       the same seed always gives the same start;
     2. `epochs` times: one full-batch step as in Exercise 3 (loss, backward, update under
-       `torch.no_grad()`, zero the gradients), remembering each loss as a float;
-    3. return `(W, b, losses)`, where `losses[i]` is the loss before update `i`.
+       `torch.no_grad()`, zero the gradients), appending each loss to a list as a plain
+       float, `loss.item()`;
+    3. return `(W, b, losses)`, where `losses` is a **Python list of `epochs` floats** (not
+       tensors, not one tensor) and `losses[i]` is the loss before update `i`.
 
     Write the loop out here: the tests of this exercise run `train_manual` alone. (You may
     call your `gradient_step` instead, but then a mistake there costs points here too.)
     """),
-    solution("train_manual", """
-    def train_manual(X, y, lr, epochs, seed):
-        \"\"\"Gradient descent on the MSE of X @ W + b from a seeded start; returns (W, b, losses).\"\"\"
-        ### BEGIN SOLUTION
-        torch.manual_seed(seed)
-        W = torch.randn(X.shape[1], 1, requires_grad=True)
-        b = torch.zeros(1, requires_grad=True)
-        losses = []
-        for _ in range(epochs):
-            loss = ((X @ W + b - y) ** 2).mean()
-            loss.backward()
-            with torch.no_grad():
-                W -= lr * W.grad
-                b -= lr * b.grad
-            W.grad.zero_()
-            b.grad.zero_()
-            losses.append(loss.item())
-        return W, b, losses
-        ### END SOLUTION
-    """),
+    solution_from(ref.train_manual),
     grade("test_train_manual", 3, """
-    from autograder.checks import autograd as check
+    from coursekit.checks import autograd as check
 
     check.train_manual(train_manual, miles, minutes, lr=0.04, epochs=500, seed=0)
     ### BEGIN HIDDEN TESTS
@@ -425,8 +408,8 @@ CELLS = [
 
     - `requires_grad=True` makes a leaf; `backward()` applies the chain rule through the
       recorded graph and fills `.grad`;
-    - gradients **add up** across `backward()` calls, so a training loop zeroes them after
-      every update;
+    - gradients **add up** across `backward()` calls (on purpose: that is how gradient
+      accumulation works), so a training loop zeroes them after every update;
     - the update runs **in place** and under `torch.no_grad()`, so the parameters stay the
       same leaf tensors;
     - a loss is kept as a plain float (`.item()`) once it has done its job.

@@ -1,6 +1,7 @@
 """03_single_neuron: one neuron learns the courier's delivery times, and meets its limit."""
 
-from authoring.cells import code, grade, md, setup, solution
+from authoring.cells import code, grade, md, setup, solution_from
+from autograder.reference import single_neuron as ref
 
 CELLS = [
     md("""
@@ -20,14 +21,18 @@ CELLS = [
     5. `build_nonlinear_model`: a small network for data that one neuron cannot fit.
 
     After each exercise a test cell checks your function; it ends with a ✓ line when all is
-    well. The grader runs more tests on data you have not seen, so write general code.
+    well. The grader runs more tests on data you have not seen, so write general code. Each
+    test uses only the function of its own exercise, so a mistake costs that exercise alone.
+    None of your functions should call `torch.manual_seed` or change another of torch's global
+    settings: the tests check that each leaves them as it found them.
     """),
     setup("setup_imports", """
     import torch
     from torch import nn, optim
     import matplotlib.pyplot as plt
 
-    from coursekit.data.delivery import bike_a
+    from coursekit.data.delivery import bike_a, least_squares_line
+    from coursekit.demos.single_neuron import line_model
     """),
     md("""
     ## The data
@@ -61,17 +66,14 @@ CELLS = [
     ### Exercise 1: `build_model`
 
     Write `build_model()` returning a new `nn.Sequential(nn.Linear(1, 1))` at each call.
-    Leave the weights as PyTorch starts them: training will find the right values.
+    Leave the layer as PyTorch makes it: its bias, float32 weights that require gradients,
+    and its own random start (no values set by hand): training will find the right values.
+    The test calls your function right after `torch.manual_seed(...)` and compares the start
+    with the one `nn.Linear(1, 1)` draws.
     """),
-    solution("build_model", """
-    def build_model():
-        \"\"\"One neuron: one distance in, one time out.\"\"\"
-        ### BEGIN SOLUTION
-        return nn.Sequential(nn.Linear(1, 1))
-        ### END SOLUTION
-    """),
+    solution_from(ref.build_model),
     grade("test_build_model", 1, """
-    from autograder.checks import single_neuron as check
+    from coursekit.checks import single_neuron as check
 
     torch.manual_seed(0)
     print(build_model())
@@ -99,38 +101,27 @@ CELLS = [
     4. backward: `loss.backward()` fills each parameter's `.grad`;
     5. `optimizer.step()`: update the parameters.
 
+    Step 1 may come anywhere before `loss.backward()`: what matters is that the gradients are
+    cleared before each backward pass adds new ones.
+
     The loss is a tensor attached to the whole computation graph. To keep a history of the
     losses, store `loss.item()`, a plain Python float.
 
     ### Exercise 2: `train_model`
 
-    Write `train_model(model, X, y, lr=0.01, epochs=500)`: create the loss and an SGD
-    optimizer over `model.parameters()` with the learning rate `lr`, run `epochs` epochs of
-    the five steps, and return the list of the epochs' losses (each taken before that
-    epoch's step) as floats. Use the arguments you are given, and do not call
-    `torch.manual_seed`: the model arrives already built.
+    Write `train_model(model, X, y, lr=0.01, epochs=500)`: create the loss and a plain SGD
+    optimizer over `model.parameters()` with the learning rate `lr` (no momentum or other
+    options), run `epochs` epochs of the five steps on the whole batch, and return the list of
+    the epochs' losses as Python floats, each taken before that epoch's step. Train the model
+    you are given, use the `lr` and `epochs` you are given, and do not call `torch.manual_seed`:
+    the model arrives already built.
     """),
-    solution("train_model", """
-    def train_model(model, X, y, lr=0.01, epochs=500):
-        \"\"\"Full-batch SGD on the mean squared error; returns each epoch's loss.\"\"\"
-        ### BEGIN SOLUTION
-        loss_fn = nn.MSELoss()
-        optimizer = optim.SGD(model.parameters(), lr=lr)
-        losses = []
-        for epoch in range(epochs):
-            optimizer.zero_grad()
-            pred = model(X)
-            loss = loss_fn(pred, y)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        return losses
-        ### END SOLUTION
-    """),
+    solution_from(ref.train_model),
     grade("test_train_model", 4, """
-    from autograder.checks import single_neuron as check
+    from coursekit.checks import single_neuron as check
 
-    # The tests build their own models, so that a mistake in build_model costs that exercise only.
+    # The tests give your function their own one-neuron models, so that a mistake in build_model
+    # costs that exercise only, and compare your losses and weights with the reference loop's.
     check.train_model(train_model, X, y, lr=0.005, epochs=30, seed=1)
     check.train_model_defaults(train_model, X, y)                 # the defaults: lr=0.01, 500 epochs
     ### BEGIN HIDDEN TESTS
@@ -149,17 +140,18 @@ CELLS = [
     overshoot more than the last, and the loss explodes.
     """),
     code("""
-    from coursekit.data.delivery import least_squares_line
-
     torch.manual_seed(0)
     model = build_model()
     losses = train_model(model, X, y, lr=0.04, epochs=250)
     w, b = model[0].weight.item(), model[0].bias.item()
     w_ls, b_ls = least_squares_line(X, y)
+    first_below_20 = next(i for i, loss in enumerate(losses) if loss < 20)
     print(f"after {len(losses)} epochs: loss {losses[0]:.1f} -> {losses[-1]:.3f}")
+    print(f"first loss below 20: losses[{first_below_20}], the loss of epoch {first_below_20 + 1}")
     print(f"learned line:       {w:.3f} * miles + {b:.3f}")
     print(f"best line (exact):  {w_ls:.3f} * miles + {b_ls:.3f}")
-
+    """),
+    code("""
     plt.figure(figsize=(5, 3))
     plt.plot(losses)
     plt.ylim(0, 25)
@@ -169,10 +161,12 @@ CELLS = [
     plt.show()
     """),
     md("""
-    The loss starts above 1000, far off the top of the chart, and falls below 20 within ten
-    epochs as the line tilts into place; then it falls slowly, as the bias creeps towards the
-    pick-up time. The learned line matches the best straight line through
-    the four points, computed exactly by least squares: `5.1 * miles + 11.1`.
+    The loss starts near 1094, far off the top of the chart. It drops fast while the line
+    tilts into place: the loss of epoch 11 (`losses[10]`) is the first below 20. Then it
+    falls slowly, as the bias creeps towards the pick-up time. The learned line,
+    `5.117 * miles + 11.010`, is close to the best straight line through the four points,
+    computed exactly by least squares: `5.1 * miles + 11.1`. The loss can never go below 2.7,
+    the error of that best line itself: no straight line passes through all four points.
     """),
     md("""
     ## Asking the model about one order
@@ -191,21 +185,12 @@ CELLS = [
 
     Write `predict_minutes(model, miles)` returning the predicted minutes for one distance as
     a Python float. `miles` may be a float or a whole number such as `7`: build a float32
-    batch. Run the forward pass in eval mode and under `torch.no_grad()`.
+    batch of shape `[1, 1]`. Run the forward pass in eval mode and under `torch.no_grad()`
+    (leaving the model in eval mode afterwards is fine).
     """),
-    solution("predict_minutes", """
-    def predict_minutes(model, miles):
-        \"\"\"The model's predicted minutes for one distance, as a float.\"\"\"
-        ### BEGIN SOLUTION
-        model.eval()
-        with torch.no_grad():
-            batch = torch.tensor([[float(miles)]])
-            return model(batch).item()
-        ### END SOLUTION
-    """),
+    solution_from(ref.predict_minutes),
     grade("test_predict_minutes", 2, """
-    from autograder.checks import single_neuron as check
-    from autograder.reference.single_neuron import line_model
+    from coursekit.checks import single_neuron as check
 
     best_line = line_model(5.1, 11.1)      # the least-squares line, set by hand
     check.predict_minutes(predict_minutes, best_line, 7)
@@ -227,20 +212,15 @@ CELLS = [
     ### Exercise 4: `take_order`
 
     Write `take_order(model, miles, promise=30.0)`: `True` when the predicted time is within
-    the promise (a prediction of exactly the promised time keeps it), `False` otherwise. Use
-    the `promise` you are given: another courier may promise 45 minutes. You may call your
-    `predict_minutes`.
+    the promise (a prediction of exactly the promised time keeps it), `False` otherwise, as a
+    Python bool. Use the `promise` you are given: another courier may promise 45 minutes. You
+    may call your `predict_minutes(model, miles)`; while the test runs, it swaps in a stand-in
+    that answers the test's own prediction, so a mistake in `predict_minutes` costs only
+    Exercise 3.
     """),
-    solution("take_order", """
-    def take_order(model, miles, promise=30.0):
-        \"\"\"True when the predicted delivery time is within the promise.\"\"\"
-        ### BEGIN SOLUTION
-        return predict_minutes(model, miles) <= promise
-        ### END SOLUTION
-    """),
+    solution_from(ref.take_order),
     grade("test_take_order", 1, """
-    from autograder.checks import single_neuron as check
-    from autograder.reference.single_neuron import line_model
+    from coursekit.checks import single_neuron as check
 
     best_line = line_model(5.1, 11.1)
     check.take_order(take_order, best_line, 7)                    # 46.8 minutes: no
@@ -264,12 +244,16 @@ CELLS = [
     now rises steeply, then bends and flattens where the vehicle changes.
     """),
     setup("setup_mixed", """
-    from coursekit.data.delivery import least_squares_line
-    from coursekit.data.mixed import by_car, course_mixed
-    from autograder.reference.single_neuron import train_nonlinear
+    from coursekit.data.mixed import by_car, course_mixed, typical_minutes
 
     X_mixed, y_mixed = course_mixed()
     print(X_mixed.shape, y_mixed.shape)
+
+
+    def mse_on_mixed(model):
+        \"\"\"The model's mean squared error on the mixed deliveries.\"\"\"
+        with torch.no_grad():
+            return nn.functional.mse_loss(model(X_mixed), y_mixed).item()
     """),
     md("""
     No straight line follows a bend. The best one any single neuron can reach is the
@@ -278,12 +262,9 @@ CELLS = [
     floor for one neuron.
     """),
     code("""
-    from autograder.reference.single_neuron import line_model, mse_of
-
     w_best, b_best = least_squares_line(X_mixed, y_mixed)
     neuron = line_model(w_best, b_best)      # the best any single neuron can do
-    print(f"best possible straight line: {w_best:.2f} * miles + {b_best:.2f}, "
-          f"MSE {mse_of(neuron, X_mixed, y_mixed):.2f}")
+    print(f"best possible straight line: {w_best:.2f} * miles + {b_best:.2f}, MSE {mse_on_mixed(neuron):.2f}")
 
     car = by_car(X_mixed).flatten()
     plt.figure(figsize=(5, 3.5))
@@ -305,27 +286,25 @@ CELLS = [
 
     ### Exercise 5: `build_nonlinear_model`
 
-    Write `build_nonlinear_model(hidden=16)` returning a new model that computes
-    `Linear(1, hidden) → ReLU → Linear(hidden, 1)`, with `hidden` units in the middle. An
-    `nn.Sequential` or your own `nn.Module` class both work. The test trains it with
-    `train_nonlinear` on mixed data and expects it to beat the best straight line by far.
+    Write `build_nonlinear_model(hidden=16)` returning a new model at each call that computes
+    `Linear(1, hidden) → ReLU → Linear(hidden, 1)`, with `hidden` units in the middle, nothing
+    after the last layer and no other weights. An `nn.Sequential` or your own `nn.Module` class
+    both work.
+    As in Exercise 1, leave the layers as PyTorch makes them: with their biases, in float32,
+    from their own random start (no values set by hand).
 
-    The distances reach 12 miles, and plain SGD at a rate that is safe for them would crawl,
-    so `train_nonlinear(model, X, y)` takes two shortcuts. With the hidden layer fixed, the
-    output layer is just a line over the hidden units' outputs, so it can be solved exactly,
-    like the least-squares line; between such solves, 40 epochs of the five-step loop with
-    the `optim.Adam` optimizer (which scales each parameter's step by itself) move the bends
-    to where the vehicle changes.
+    The test first loads weights of its own into your two layers and checks what the model
+    computes. Then it trains your network, from the start your function gives it, on fresh
+    mixed data, and expects its error to end under half the best straight line's. It trains
+    with a faster recipe than plain SGD: the output layer is solved exactly (with the hidden
+    layer fixed, it is a least-squares line over the hidden units' outputs), then 40 epochs of
+    the five-step loop with `optim.Adam` move the bends, and the output layer is solved again
+    after every 10 of those epochs. A start with no bend inside the data can stay a line, so
+    the test tries up to three starts.
     """),
-    solution("build_nonlinear_model", """
-    def build_nonlinear_model(hidden=16):
-        \"\"\"One hidden layer of ReLU units: a line with bends.\"\"\"
-        ### BEGIN SOLUTION
-        return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
-        ### END SOLUTION
-    """),
+    solution_from(ref.build_nonlinear_model),
     grade("test_build_nonlinear_model", 2, """
-    from autograder.checks import single_neuron as check
+    from coursekit.checks import single_neuron as check
 
     print(build_nonlinear_model(4))
     check.nonlinear_structure(build_nonlinear_model, 4)
@@ -336,15 +315,39 @@ CELLS = [
     print("✓ build_nonlinear_model")
     """),
     md("""
-    ## Both models on the mixed data
+    ## Your loop trains the network too
+
+    Nothing in `train_model` is specific to one neuron: the five steps work for any model.
+    Plain SGD needs a smaller rate here (the trips reach 12 miles, and the network's layers
+    multiply their steps) and many more epochs, a few thousand, which still takes only a
+    second or so. The dashed line is the floor of one neuron.
     """),
     code("""
     torch.manual_seed(0)
     network = build_nonlinear_model()
-    train_nonlinear(network, X_mixed, y_mixed)
-    print(f"one neuron: MSE {mse_of(neuron, X_mixed, y_mixed):.2f}    "
-          f"ReLU network: MSE {mse_of(network, X_mixed, y_mixed):.2f}")
+    network_losses = train_model(network, X_mixed, y_mixed, lr=0.003, epochs=3000)
+    print(f"one neuron: MSE {mse_on_mixed(neuron):.2f}    ReLU network: MSE {mse_on_mixed(network):.2f}")
 
+    plt.figure(figsize=(5, 3))
+    plt.plot(network_losses, color="tab:green", label="ReLU network")
+    plt.axhline(mse_on_mixed(neuron), color="tab:orange", linestyle="--", label="best straight line")
+    plt.yscale("log")
+    plt.xlabel("epoch")
+    plt.ylabel("MSE loss")
+    plt.legend()
+    plt.show()
+    """),
+    md("""
+    The network's loss passes the straight line's floor after a few hundred epochs and ends
+    about ten times below it. (If yours stays near the dashed line, its random start had no
+    bend inside the data: try another seed.)
+    """),
+    md("""
+    ## Both models on the mixed data
+
+    The two models drawn over the deliveries: one straight line against a line with bends.
+    """),
+    code("""
     span = torch.linspace(0, 12.5, 200).reshape(-1, 1)
     plt.figure(figsize=(5, 3.5))
     with torch.no_grad():
@@ -356,17 +359,14 @@ CELLS = [
     plt.ylabel("minutes")
     plt.legend()
     plt.show()
-
     """),
     md("""
     How far off is each model? Compare their answers with the typical time of a trip (bike
     below 3 miles, car from 3 miles on). The straight line is minutes wrong at both ends and
     at the bend; the network follows the courier's two vehicles. Both agree on the 7-mile
-    order: by car it takes about 27.5 minutes.
+    order: by car it typically takes 27.5 minutes, within the promise.
     """),
     code("""
-    from coursekit.data.mixed import typical_minutes
-
     for miles in (1.5, 3.0, 7.0, 12.0):
         typical = typical_minutes(torch.tensor(miles)).item()
         print(f"{miles:4} miles: typically {typical:4.1f} min | one neuron {predict_minutes(neuron, miles):4.1f} "
@@ -381,10 +381,17 @@ CELLS = [
     - predictions take a batch, run in eval mode under `torch.no_grad()`, and `.item()` makes
       them plain numbers;
     - a decision compares the prediction with the promise, the one it is given;
-    - when the data bends, one neuron cannot follow; hidden ReLU units can.
+    - when the data bends, one neuron cannot follow; hidden ReLU units can, and the same
+      five-step loop trains them.
 
-    By car, the 7-mile order fits the promise after all. Next, in **04 · The training loop**,
-    the loop grows up: data sets, batches, and a validation set to tell learning from
-    memorising.
+    By car, the 7-mile order fits the promise after all.
+
+    So far every data set fit in one tensor, and each epoch took one step on all of it. Next,
+    in **04 · The training loop**, the courier's log grows to a season of 240 deliveries, each
+    with two inputs: its distance and whether it rained. The model is linear again, one weight
+    per input and a bias; what grows up is the loop around it. A `Dataset` and `DataLoader`s
+    serve the deliveries in shuffled batches, a validation set held aside tells learning from
+    memorising, and your five steps become the training loop that nearly every PyTorch
+    project uses.
     """),
 ]

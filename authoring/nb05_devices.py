@@ -1,15 +1,20 @@
 """05_devices_checkpoints: where tensors live, and how a trained model is kept and brought back."""
 
-from authoring.cells import code, grade, md, setup, solution
+from authoring.cells import code, grade, md, setup, solution_from
+from autograder.reference import devices as ref
 
 CELLS = [
     md("""
     # 05 · Devices and checkpoints: the courier's model, on any machine
 
-    The courier's model is trained: about **5.1 minutes a mile plus 11.1 minutes** of pick-up,
-    so the **7-mile order** would take some 46.8 minutes, far past the **30-minute promise**.
-    Now the model has to leave the notebook it was trained in. The dispatch office runs it on
-    a server with an NVIDIA GPU, the courier checks it on a MacBook, the grader runs it on a
+    In 04 the courier's model learned from 240 deliveries, with the rain as a second input. This
+    notebook goes back to the one-neuron line of 01 to 03, fitted to the four bike deliveries:
+    about **5.1 minutes a mile plus 11.1 minutes** of pick-up, so the **7-mile order** would take
+    some 46.8 minutes, far past the **30-minute promise**. Its two numbers are easy to check by
+    hand, and everything you write here works the same for 04's model.
+
+    Now the model has to leave the notebook it was trained in. The dispatch office runs it on a
+    server with an NVIDIA GPU, the courier checks it on a MacBook, a grader may run it on a
     plain CPU. And nobody wants to train it again every morning: it must be **saved** once and
     **loaded** anywhere.
 
@@ -28,6 +33,7 @@ CELLS = [
     setup("setup_imports", """
     import copy
     import os
+    import tempfile
 
     import matplotlib.pyplot as plt
     import torch
@@ -44,9 +50,9 @@ CELLS = [
     you will need it to load a checkpoint.
     """),
     setup("setup_data", """
-    miles = torch.tensor([[1.0], [3.0], [5.0], [7.0]])        # [4, 1]: one row per delivery
-    minutes = torch.tensor([[15.0], [27.0], [39.0], [45.0]])
-    hours = torch.tensor([9, 12, 17, 18])                      # int64: the hour each order came in
+    miles = torch.tensor([[1.0], [3.0], [5.0], [7.0]])        # [4, 1] float32: one row per delivery
+    minutes = torch.tensor([[15.0], [27.0], [39.0], [45.0]])  # [4, 1] float32
+    hours = torch.tensor([[8], [12], [17], [18]])              # [4, 1] int64: the hour each order came in
 
 
     def build_courier():
@@ -70,8 +76,8 @@ CELLS = [
 
     There is one more device, **meta**, which you will meet in the tests: a meta tensor has a
     shape and a dtype but *no numbers at all*. Moving something to `meta` costs nothing and
-    shows, on any machine, whether it really moved. The grader has no GPU; it uses `meta` to
-    see what would have happened on one.
+    shows, on any machine, whether it really moved. A grader may have no GPU, so the tests use
+    `meta` to see what would have happened on one; on a machine with a GPU they use the GPU too.
     """),
     code("""
     print("miles lives on:", miles.device)
@@ -85,8 +91,10 @@ CELLS = [
 
     A GPU computes only with numbers in its own memory, and it will not fetch them from the
     CPU behind your back. So when the model's weights are on one device and the batch on
-    another, PyTorch stops with an error instead of copying silently. Here the model has been
-    moved (to `meta`) and the batch has not:
+    another, PyTorch stops with an error instead of copying silently. Below, a copy of the
+    model is moved (to `meta`) and the batch is not. `copy.deepcopy(courier)` makes an
+    independent copy of the model, its parameters included, so moving the copy leaves
+    `courier` itself on the CPU for the rest of the notebook.
     """),
     code("""
     moved = copy.deepcopy(courier).to("meta")
@@ -118,32 +126,22 @@ CELLS = [
     md("""
     ### Exercise 1: `pick_device`
 
-    Write `pick_device()` returning a `torch.device`: `torch.device("cuda")` when cuda is
-    available, else `torch.device("mps")` when mps is available, else `torch.device("cpu")`.
-    Decide inside the function, every time it is called.
+    Write `pick_device()` returning a `torch.device` (not a string): `torch.device("cuda")`
+    when cuda is available, else `torch.device("mps")` when mps is available, else
+    `torch.device("cpu")`. Decide inside the function, every time it is called.
 
     The tests pretend to be machines with and without each kind of hardware (by replacing
     the two `is_available` functions for a moment), so your function must really ask.
     """),
-    solution("pick_device", """
-    def pick_device():
-        \"\"\"The fastest device here: cuda, then mps, then cpu.\"\"\"
-        ### BEGIN SOLUTION
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-        ### END SOLUTION
-    """),
+    solution_from(ref.pick_device),
     grade("test_pick_device", 2, """
-    from autograder.checks import devices as check
+    from coursekit.checks import devices as check
 
     print("this machine's device:", pick_device())
     check.pick_device(pick_device)
     check.pick_device_under(pick_device, cuda=True, mps=False)     # a server with an NVIDIA GPU
     check.pick_device_under(pick_device, cuda=False, mps=True)     # a MacBook with Apple silicon
-    check.pick_device_under(pick_device, cuda=False, mps=False)    # the grader's plain CPU
+    check.pick_device_under(pick_device, cuda=False, mps=False)    # a plain CPU
     ### BEGIN HIDDEN TESTS
     check.pick_device_hidden(pick_device, seeds=[5, 505, 50505])
     ### END HIDDEN TESTS
@@ -153,51 +151,46 @@ CELLS = [
     ## Moving a whole batch
 
     Real batches are rarely one tensor. A data loader may hand out a pair `(features, target)`,
-    a dict of named columns, or containers inside containers:
+    a dict of named columns, or containers inside containers. Here every tensor has one row
+    per delivery, shape `[4, 1]`:
 
     ```python
     batch = {"features": (miles, hours), "minutes": minutes}
     ```
 
     A dict has no `.to()` method, so moving a batch means walking through it: move each
-    tensor, and rebuild the same kind of container around the moved pieces (a tuple stays a
-    tuple, a list a list, a dict a dict with the same keys). A container inside a container is
-    handled the same way, which is easiest when the function calls itself on each item.
+    tensor, and keep the structure around the moved pieces (a tuple stays a tuple, a list a
+    list, a dict a dict with the same keys). A container inside a container is handled the
+    same way, which is easiest when the function calls itself on each item.
+
+    Moving changes *where* a tensor lives and nothing else. In 01 whole numbers became float32
+    before a model saw them; that is decided where the data is prepared, not where it is moved.
+    So the hours stay int64 here: `.to(device)` alone changes the device and keeps the dtype.
     """),
     md("""
     ### Exercise 2: `to_device`
 
     Write `to_device(batch, device)`: when `batch` is a tensor, return it moved to `device`;
     when it is a tuple, list or dict, return the same kind of container with every item moved
-    (nested containers too).
+    (nested containers too). Keep every tensor's dtype (the int64 hours stay int64).
+
+    Building a new container and updating a list or dict in place are both fine, as long as
+    your function returns the moved batch (a tuple cannot be changed, so it is always rebuilt).
 
     *Hint:* `isinstance(batch, torch.Tensor)`, `isinstance(batch, dict)`, ... and call
     `to_device` again on each item.
     """),
-    solution("to_device", """
-    def to_device(batch, device):
-        \"\"\"The batch on `device`, with the same structure (tuples, lists and dicts, nested).\"\"\"
-        ### BEGIN SOLUTION
-        if isinstance(batch, torch.Tensor):
-            return batch.to(device)
-        if isinstance(batch, dict):
-            return {key: to_device(value, device) for key, value in batch.items()}
-        if isinstance(batch, list):
-            return [to_device(item, device) for item in batch]
-        if isinstance(batch, tuple):
-            return tuple(to_device(item, device) for item in batch)
-        raise TypeError(f"cannot move a {type(batch).__name__}")
-        ### END SOLUTION
-    """),
+    solution_from(ref.to_device),
     grade("test_to_device", 2, """
-    from autograder.checks import devices as check
+    from coursekit.checks import devices as check
 
     batch = {"features": (miles, hours), "minutes": minutes}
-    moved = to_device(batch, torch.device("meta"))
+    # On a copy: a version that updates the dict in place must not move the notebook's own batch.
+    moved = to_device(copy.deepcopy(batch), torch.device("meta"))
     print("features[0] now on:", moved["features"][0].device)
-    for device in check.devices_here():              # meta, the CPU, and a GPU when there is one
-        check.to_device(to_device, batch, device)
-        check.to_device(to_device, [(miles, minutes), {"hours": hours}], device)
+    # Each check moves its own copy of the batch to meta, to the CPU, and to a GPU when there is one.
+    check.to_device(to_device, batch)
+    check.to_device(to_device, [(miles, minutes), {"hours": hours}])
     ### BEGIN HIDDEN TESTS
     check.to_device_hidden(to_device, seeds=[8, 88, 888])
     ### END HIDDEN TESTS
@@ -211,11 +204,12 @@ CELLS = [
     - move the model and the batch to the device;
     - switch the model to **eval mode** (`model.eval()`), so that layers like dropout
       behave as they should at prediction time;
-    - run the forward pass under **`torch.no_grad()`**: nothing will be trained, so autograd
-      need not record a graph (it saves memory and time);
-    - bring the predictions **back to the CPU** with `.cpu()`. Printing, NumPy, matplotlib
-      and `.item()` work with CPU tensors; the rest of your program should not have to care
-      which device did the arithmetic.
+    - run the forward pass under **`torch.no_grad()`** (or `torch.inference_mode()`): nothing
+      will be trained, so autograd need not record a graph (it saves memory and time);
+    - bring the predictions **back to the CPU** with `.cpu()`. Printing a GPU tensor and
+      calling `.item()` on it work anyway (PyTorch copies the numbers over for you), but NumPy,
+      matplotlib and any arithmetic with CPU tensors need them on the CPU. Handing them back
+      there means the rest of your program need not care which device did the arithmetic.
 
     One order is still a batch: the 7-mile order is `torch.tensor([[7.0]])`, of shape
     `[1, 1]` (a batch of one sample with one feature), not `torch.tensor(7.0)`.
@@ -225,26 +219,21 @@ CELLS = [
 
     Write `predict_on_device(model, X, device)`: move the model and `X` to `device`, put the
     model in eval mode, compute `model(X)` under `torch.no_grad()`, and return the predictions
-    **on the CPU**.
+    (shape `[N, 1]`, as the model gives them) **on the CPU**.
+
+    The tests hand your function a copy of the model in training mode, so switching to eval
+    mode is your function's job.
     """),
-    solution("predict_on_device", """
-    def predict_on_device(model, X, device):
-        \"\"\"The model's predictions for X, computed on `device`, returned on the CPU.\"\"\"
-        ### BEGIN SOLUTION
-        model.to(device)
-        model.eval()
-        with torch.no_grad():
-            return model(X.to(device)).cpu()
-        ### END SOLUTION
-    """),
+    solution_from(ref.predict_on_device),
     grade("test_predict_on_device", 2, """
-    from autograder.checks import devices as check
+    from coursekit.checks import devices as check
 
     order = torch.tensor([[7.0]])                      # one order, as a batch of one
+    # predict_on_device moves the model it gets and switches its mode: give it a copy of courier.
     print("7 miles:", predict_on_device(copy.deepcopy(courier), order, torch.device("cpu")), "minutes")
-    for device in check.devices_here():
-        check.predict_on_device(predict_on_device, courier, miles, device)
-        check.predict_on_device(predict_on_device, courier, order, device)
+    # On meta, on the CPU, and on a GPU when there is one; each on its own copy of courier.
+    check.predict_on_device(predict_on_device, courier, miles)
+    check.predict_on_device(predict_on_device, courier, order)
     ### BEGIN HIDDEN TESTS
     check.predict_on_device_hidden(predict_on_device, seeds=[21, 2121, 212121])
     ### END HIDDEN TESTS
@@ -281,11 +270,13 @@ CELLS = [
     checkpoint: names and numbers, readable by any program that can build the same model.
 
     `torch.save(model, path)` looks simpler but pickles the whole Python object, tied to the
-    class and the file that defined it. Loading it later runs code from the file, so PyTorch
-    refuses it by default: `torch.load(path, weights_only=True)` (the safe way, and the
-    default in recent PyTorch) accepts plain dicts of tensors only. Wrapping the state_dict in
-    another dict (`{"model": ..., "epoch": ...}`) is a different format again: whoever loads
-    it must know the wrapper. Here the checkpoint is the state_dict alone.
+    class and the file that defined it, and loading it would run code from the file. The safe
+    way to load is `torch.load(path, weights_only=True)` (the default since PyTorch 2.6): it
+    accepts tensors and plain containers of them (dicts, lists, tuples) with basic Python
+    values such as numbers and strings, and refuses anything that needs a class's code to
+    rebuild, such as a whole pickled model. Wrapping the state_dict in another dict
+    (`{"model": ..., "epoch": ...}`) loads safely but is a different format: whoever loads it
+    must know the wrapper. Here the checkpoint is the state_dict alone.
     """),
     md("""
     ### Exercise 4: `save_checkpoint`
@@ -294,18 +285,14 @@ CELLS = [
     `path`, so that `torch.load(path, weights_only=True)` gives back the parameter names and
     tensors. It returns nothing.
     """),
-    solution("save_checkpoint", """
-    def save_checkpoint(model, path):
-        \"\"\"Save the model's parameters (its state_dict) alone to `path`.\"\"\"
-        ### BEGIN SOLUTION
-        torch.save(model.state_dict(), path)
-        ### END SOLUTION
-    """),
+    solution_from(ref.save_checkpoint),
     grade("test_save_checkpoint", 2, """
-    from autograder.checks import devices as check
+    from coursekit.checks import devices as check
 
-    # The test loads your file with the course's own load_checkpoint, not yours.
-    check.save_checkpoint(save_checkpoint, courier, miles, build_courier)
+    # The test saves a copy of courier with your function (from the CPU, and from a GPU when
+    # there is one), reads the file back with torch.load(path, weights_only=True) and compares
+    # every name and number with courier's state_dict.
+    check.save_checkpoint(save_checkpoint, courier)
     ### BEGIN HIDDEN TESTS
     check.save_checkpoint_hidden(save_checkpoint, seeds=[34, 3434, 343434])
     ### END HIDDEN TESTS
@@ -325,7 +312,9 @@ CELLS = [
        with `model.to(device)`, and switch it to **eval mode**: a loaded model is almost always
        used to predict, and a fresh model starts in training mode.
 
-    Return the **model**, ready to use, not the state_dict.
+    `map_location` decides where the checkpoint's tensors land; `load_state_dict` copies them
+    into the model *wherever the model is*. So `model.to(device)` is still needed (before or
+    after loading: both orders are right). Return the **model**, ready to use, not the state_dict.
     """),
     md("""
     ### Exercise 5: `load_checkpoint`
@@ -335,26 +324,17 @@ CELLS = [
     eval mode, and return it.
 
     The tests hand your function checkpoints written by the course's own `save_checkpoint`,
-    on the CPU and as if on a GPU this machine does not have.
+    on the CPU and as if on a GPU this machine does not have, and load them to the CPU, to
+    `meta` and to a GPU when there is one: the model must end up on the `device` you were given.
     """),
-    solution("load_checkpoint", """
-    def load_checkpoint(path, build_fn, device):
-        \"\"\"A fresh model from build_fn() holding the checkpoint's parameters, on `device`, in eval mode.\"\"\"
-        ### BEGIN SOLUTION
-        model = build_fn()
-        model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
-        model.to(device)
-        model.eval()
-        return model
-        ### END SOLUTION
-    """),
+    solution_from(ref.load_checkpoint),
     grade("test_load_checkpoint", 2, """
-    from autograder.checks import devices as check
+    from coursekit.checks import devices as check
 
-    check.load_checkpoint(load_checkpoint, courier, build_courier, miles, torch.device("cpu"))
-    # A checkpoint written on a GPU this machine lacks: it loads only with map_location.
-    check.load_checkpoint(load_checkpoint, courier, build_courier, miles, torch.device("cpu"),
-                          written_on=check.missing_device())
+    # Checkpoints of courier written by the course's own save, on the CPU and as if on a GPU
+    # this machine lacks (those load only with map_location), loaded by your function to the
+    # CPU, to meta and to a GPU when there is one.
+    check.load_checkpoint(load_checkpoint, courier)
     ### BEGIN HIDDEN TESTS
     check.load_checkpoint_hidden(load_checkpoint, seeds=[55, 5555, 555555])
     ### END HIDDEN TESTS
@@ -367,8 +347,6 @@ CELLS = [
     loads it and asks about the 7-mile order (a batch of one).
     """),
     code("""
-    import tempfile
-
     path = os.path.join(tempfile.mkdtemp(), "courier_checkpoint.pt")   # a scratch folder
     save_checkpoint(courier, path)
     print("saved:", sorted(torch.load(path, weights_only=True)))
@@ -384,7 +362,7 @@ CELLS = [
 
     - every tensor, and so every model, lives on a device; model and data must share one;
     - pick the device in order: cuda, then mps, then cpu, asking each time;
-    - a batch moves item by item, nested containers too, keeping its structure;
+    - a batch moves item by item, nested containers too, keeping its structure and dtypes;
     - predict in eval mode under `torch.no_grad()`, and bring the answers back with `.cpu()`;
     - a checkpoint is the `state_dict` alone; it loads into a fresh model with
       `map_location`, which is then put on the device and in eval mode;

@@ -102,6 +102,7 @@ def test_cli_grades_logs_and_fails_on_a_broken_notebook(tmp_path):
     result = CliRunner().invoke(app, ["grade", ASSIGNMENT, "--root", str(root), "--workers", "1"])
     assert result.exit_code == 1, result.output
     assert "broken" in result.output and "could not be graded" in result.output
+    assert "cannot read" in result.output  # the problems are listed, not only the failed students
     assert "cannot read" in (root / "autograder.log").read_text()
     assert scores(root, "good") == full()
 

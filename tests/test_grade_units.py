@@ -6,12 +6,14 @@ import builtins
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from autograder.grading import sandbox, settings
+from autograder.grading import faults, limits, plan, sandbox, settings
+from autograder.grading.state import STATE_FILE, State, atomic_write
 from coursekit.runtime import guard, kernel, protocol
 
 
@@ -179,3 +181,129 @@ def test_sandbox_binds_back_a_python_kept_under_tmp(monkeypatch, tmp_path):
     assert ["--ro-bind", str(venv), str(venv)] == argv[argv.index(str(venv)) - 1:argv.index(str(venv)) + 2]
     monkeypatch.setattr(sandbox.sys, "prefix", "/usr")
     assert "/usr" not in sandbox.bwrap_command("bwrap", ["python"], hide=[], env={})
+
+
+# --- limits, faults and state (issue 11) ---
+
+
+def test_recorder_collects_many_prints_in_linear_time():
+    recorder = kernel.Recorder()
+    started = time.perf_counter()
+    for _ in range(50_000):
+        recorder.stream("stdout", "y" * 100)
+        recorder.stream("stdout", "\n")
+    outputs = recorder.outputs
+    assert time.perf_counter() - started < 2  # 148 s when each print copied the text so far
+    assert len(outputs) == 1 and len(outputs[0]["text"]) < recorder.limit + 300
+
+
+def test_recorder_keeps_head_and_tail_and_says_how_much_was_cut():
+    recorder = kernel.Recorder(limit=100)
+    recorder.stream("stdout", "a" * 40)
+    recorder.stream("stdout", "b" * 1000)
+    recorder.display({"text/plain": "big" * 100}, {})
+    recorder.stream("stdout", "END")
+    recorder.error("ValueError", "x" * 100_000, ["line"] * 10)
+    outputs = recorder.outputs
+    text = outputs[0]["text"]
+    assert text.startswith("a" * 40 + "b" * 10) and text.endswith("END")
+    assert "990 characters of stdout and 1 displayed output cut here" in text
+    assert outputs[-1]["output_type"] == "error"  # errors are never dropped, only shortened
+    assert len(outputs[-1]["evalue"]) < kernel.Limits.error_text + 100
+    assert kernel.last_cut() and not kernel.last_cut()
+
+
+def test_recorder_cut_stderr_stays_stderr_and_observations_are_kept():
+    recorder = kernel.Recorder(limit=10)
+    recorder.stream("stderr", "e" * 100)
+    recorder.observation({"check": "x", "observations": [1] * 100})
+    names = [o.get("name") for o in recorder.outputs if o["output_type"] == "stream"]
+    assert names == ["stderr"]
+    assert any(o["output_type"] == "display_data" for o in recorder.outputs)
+
+
+def test_lone_surrogates_and_invalid_bytes_are_replaced():
+    recorder = kernel.Recorder()
+    recorder.stream("stdout", "bad \ud800 text")
+    assert recorder.outputs[0]["text"] == "bad \ufffd text"
+    read, write = os.pipe()
+    protocol.write_fd(write, {"text": "x \udcff y", "keys": {"\ud800": ["\ud83d\ude00", "\udfff"]}})
+    body = b'{"raw": "caf\xe9"}'
+    os.write(write, len(body).to_bytes(4, "big") + body)
+    os.close(write)
+    assert protocol.read_fd(read) == {"text": "x \ufffd y", "keys": {"\ufffd": ["\U0001f600", "\ufffd"]}}
+    assert protocol.read_fd(read) == {"raw": "caf\ufffd"}
+
+
+def test_sandbox_tmp_and_shm_have_sizes():
+    argv = sandbox.bwrap_command("bwrap", ["python"], hide=[], env={}, tmp_size=1 << 29, shm_size=1 << 26)
+    assert argv[argv.index("--tmpfs") - 2:argv.index("--tmpfs") + 2] == ["--size", str(1 << 29), "--tmpfs", "/tmp"]
+    shm = argv.index("/dev/shm")
+    assert argv[shm - 3:shm + 1] == ["--size", str(1 << 26), "--tmpfs", "/dev/shm"]
+    assert limits.tmp_bytes(int(0.5 * (1 << 30))) == 1 << 29
+    assert limits.tmp_bytes(8 << 30) == limits.TMP_CAP
+
+
+def test_atomic_write_leaves_the_old_file_when_it_fails(tmp_path):
+    target = tmp_path / "state.json"
+    atomic_write(target, b"old")
+
+    with pytest.raises(TypeError):
+        atomic_write(target, None)  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+@pytest.mark.parametrize(("raw", "damaged"), [(b"", "empty"), (b"{not json", "not valid JSON"),
+                                              (b'{"ann": "abc"}', "from an older version"),
+                                              (b'{"version": 2, "assignments": {"a": {"ann": 3}}}',
+                                               "malformed entries")])
+def test_state_file_damage_is_recognised(tmp_path, raw, damaged):
+    (tmp_path / STATE_FILE).write_bytes(raw)
+    state = State.load(tmp_path)
+    assert state.damaged == damaged
+    state.record("a", "ann", "f", ["nb"])
+    state.save()
+    again = State.load(tmp_path)
+    assert again.damaged is None and again.get("a", "ann") == {"fingerprint": "f", "notebooks": ["nb"]}
+
+
+def test_course_lock_is_held_by_one_run_and_names_it(tmp_path):
+    import subprocess
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom autograder.grading.plan import course_lock\n"
+        f"with course_lock({str(tmp_path)!r}):\n    print('held', flush=True)\n    sys.stdin.read()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(plan.CourseBusy, match=f"PID {holder.pid}"), plan.course_lock(tmp_path):
+            pass
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    with plan.course_lock(tmp_path), plan.course_lock(tmp_path):  # free again; re-entrant in one thread
+        pass
+
+
+def test_machine_faults_are_recognised_in_their_wrappers(tmp_path):
+    import errno
+    import sqlite3
+
+    database = tmp_path / "gradebook.db"
+    sqlite3.connect(database).close()
+    full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x"))
+    assert faults.environment_fault(full, gradebook=database, need=5 << 20).reason == "disk_full"
+    assert "free at least 5.24 MB" in faults.environment_fault(full, gradebook=database, need=5 << 20).message
+    try:
+        try:
+            raise sqlite3.OperationalError("database is locked")
+        except sqlite3.OperationalError as inner:
+            raise RuntimeError("wrapped") from inner
+    except RuntimeError as outer:
+        fault = faults.environment_fault(outer, gradebook=database)
+    assert fault.reason == "gradebook_locked" and str(database) in fault.message
+    readonly = faults.environment_fault(sqlite3.OperationalError("attempt to write a readonly database"),
+                                        gradebook=database)
+    assert readonly.reason == "read_only" and "its folder is" in readonly.message
+    assert faults.environment_fault(ValueError("something else"), gradebook=database) is None

@@ -1,7 +1,14 @@
-"""``autograder grade``: grade a class into the nbgrader gradebook (see ``autograder.grading``)."""
+"""``autograder grade``: grade a class into the nbgrader gradebook (see ``autograder.grading``).
+
+Exit status: 0 when every submission was graded (or skipped), 1 when some could not be
+(nothing was written for them; a rerun tries again), 2 when the class could not be graded
+or the run stopped on a fault of the machine (the message says what to do), 130 after Ctrl-C.
+"""
 
 from __future__ import annotations
 
+import logging
+import signal
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -9,6 +16,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from autograder.cli.app import app, console, error
+
+#: Problems printed under the table (all of them are in autograder.log).
+SHOWN_PROBLEMS = 10
 
 
 @app.command()
@@ -28,35 +38,68 @@ def grade(
         "--figures/--no-figures", help="Draw plots into autograded/ (slower; scores never depend on them).")] = False,
     unsafe_no_sandbox: Annotated[bool, typer.Option(
         "--unsafe-no-sandbox", is_flag=True, help="Run student code without bubblewrap (trusted code only).")] = False,
+    dask: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional here
+        "--dask", metavar="ADDRESS", help="Run the sandboxes on a Dask cluster: its scheduler (tcp://host:8786), "
+                                          "or local:N for N one-thread workers on this machine.")] = None,
+    gpu: Annotated[bool, typer.Option("--gpu", is_flag=True, help=(
+        "With --dask: each submission asks for a worker with a GPU resource (--resources GPU=1)."))] = False,
 ) -> None:
     """Grade every submission of ASSIGNMENT into the nbgrader gradebook and autograded/."""
-    from autograder.grading import batch, sandbox
-    from autograder.grading.run import grade_assignment
+    from autograder.grading import plan, sandbox
+    from autograder.grading.run import LOG_NAME, grade_assignment
     from autograder.reports.summary import summary_table
 
     root = root.resolve()
-    if not unsafe_no_sandbox and sandbox.find_bwrap() is None:
+    if gpu and not dask:
+        raise error("--gpu asks a Dask cluster for GPU workers: give its scheduler with --dask")
+    remote = bool(dask) and not str(dask).startswith("local:")  # bubblewrap is then needed on the workers only
+    if not unsafe_no_sandbox and not remote and sandbox.find_bwrap() is None:
         raise error(sandbox.INSTALL_HINT)
     if not (root / "submitted").is_dir():
         raise error(f"no submitted/ folder in {root}: run the command in the course folder or pass --root")
-    options = batch.Options(assignment, root, list(student or []), workers, timeout or None, memory, force,
-                            sandboxed=not unsafe_no_sandbox, figures=figures)
-    with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as bar:
-        task = bar.add_task("", total=None)
-        try:
+    options = plan.Options(assignment, root, list(student or []), workers, timeout or None, memory, force,
+                           sandboxed=not unsafe_no_sandbox, figures=figures)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
+    try:
+        with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=console, transient=True) as bar:
+            task = bar.add_task("", total=None)
             run = grade_assignment(
                 options,
                 progress=lambda r: bar.update(task, advance=1, description=f"{r.student}: {r.status}"),
-                on_start=lambda count: bar.update(task, total=count))
-        except batch.GradeError as problem:
-            raise error(str(problem)) from None
-    console.print(summary_table(assignment, run.results))
+                on_start=lambda count: bar.update(task, total=count), dask=dask, gpu=gpu)
+    except plan.GradeError as problem:
+        raise error(str(problem)) from None
+    except KeyboardInterrupt:
+        raise error("interrupted (Ctrl-C): run the same command again to grade the rest", 130) from None
+    except Exception as bug:  # noqa: BLE001 - one line here, the traceback in the log
+        logging.getLogger(f"autograder.grade.{root / LOG_NAME}").exception("internal error")
+        raise error(f"the grader failed: {type(bug).__name__}: {bug} (traceback in {root / LOG_NAME})") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if run.results:
+        console.print(summary_table(assignment, run.results))
     if run.problems:
-        console.print(f"{len(run.problems)} problem(s) logged in {run.log_path}")
-        for message in run.problems[:10]:
-            console.print(f"  - {message}", markup=False)
+        console.print(f"{len(run.problems)} problem(s) logged in {run.log_path}:")
+        for message in run.problems[:SHOWN_PROBLEMS]:
+            console.print(f"  - {message}", markup=False, highlight=False)
+        if len(run.problems) > SHOWN_PROBLEMS:
+            console.print(f"  ... and {len(run.problems) - SHOWN_PROBLEMS} more in {run.log_path}")
+    not_done = [r.student for r in run.results if r.status == "not graded"]
+    if run.stopped is not None:
+        done = sum(r.status in ("graded", "problems") for r in run.results)
+        console.print(f"[bold red]stopped:[/] {run.stopped}", highlight=False)
+        where = "" if run.stopped.reason == "interrupted" else f" (details in {run.log_path})"
+        console.print(f"{done} submission(s) graded and written; {len(not_done)} not graded: run the same command "
+                      f"again to grade them{where}.", highlight=False)
+        raise typer.Exit(130 if run.stopped.reason == "interrupted" else 2)
     failed = [r.student for r in run.results if r.status == "failed"]
     if failed:
-        console.print(f"[bold red]{len(failed)} submission(s) could not be graded:[/] {', '.join(failed)}")
+        console.print(f"[bold red]{len(failed)} submission(s) could not be graded:[/] {', '.join(failed)}. "
+                      "Nothing was written for them; run the same command again once the cause is fixed.",
+                      highlight=False)
         raise typer.Exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -7,28 +7,33 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from autograder.course import NOTEBOOKS
-from autograder.grading import pool, sandbox, settings
+from autograder.grading import limits, pool, sandbox, settings
+from autograder.grading.plan import RunStopped
 
 #: Worker environment variable: "1" draws plots into the autograded notebooks, "0" does not.
 FIGURES_VARIABLE = "AUTOGRADER_FIGURES"
 
-def worker_command(root: Path, database: str, sandboxed: bool,
-                   figures: bool = False) -> tuple[list[str], dict[str, str] | None]:
-    """The argv (and, without a sandbox, the environment) that starts one worker."""
+def worker_command(root: Path, database: str, sandboxed: bool, figures: bool = False,
+                   tmp_size: int = 0, command: list[str] | None = None) -> tuple[list[str], dict[str, str] | None]:
+    """The argv (and, without a sandbox, the environment) that starts one worker (or ``command``
+    in the same sandbox)."""
     env = pool.default_env({FIGURES_VARIABLE: "1" if figures else "0"})
+    command = command or sandbox.zygote_command()
     if not sandboxed:
-        return sandbox.zygote_command(), {**os.environ, **env}
+        return command, {**os.environ, **env}
     bwrap = sandbox.require_bwrap()
     hide = sandbox.hidden_paths(root, pool.package_dir(), pool.kit_dir())
     if database.startswith("sqlite:///"):
         path = Path(database.removeprefix("sqlite:///"))
         if path.exists() and not any(h == path or h in path.parents for h in hide):
             hide.append(path)
-    return sandbox.bwrap_command(bwrap, sandbox.zygote_command(), hide=hide, env=env), None
+    return sandbox.bwrap_command(bwrap, command, hide=hide, env=env, tmp_size=tmp_size,
+                                 shm_size=limits.SHM_BYTES), None
 
 
 def warmup_cells(root: Path, assignment: str) -> list[str]:
@@ -52,14 +57,38 @@ def warmup_cells(root: Path, assignment: str) -> list[str]:
 
 
 def start_workers(root: Path, assignment: str, *, size: int, sandboxed: bool, memory_gb: float,
-                  log: Callable[[str], None], figures: bool = False) -> pool.Pool:
-    """A started pool of ``size`` workers for grading ``assignment`` of the course at ``root``."""
+                  log: Callable[[str], None], figures: bool = False,
+                  output: tuple[int, int] = (limits.CELL_OUTPUT, limits.NOTEBOOK_OUTPUT),
+                  processes: int = limits.PROCESSES) -> pool.Pool:
+    """A started pool of ``size`` workers for grading ``assignment`` of the course at ``root``.
+
+    ``output``: characters kept per cell and per notebook; ``processes``: processes and
+    threads each submission may start.
+    """
     root = Path(root).resolve()
     config = settings.load_config(root)
-    argv, env = worker_command(root, settings.db_url(config, root), sandboxed, figures)
+    memory = int(memory_gb * (1 << 30))
+    tmp = limits.tmp_bytes(memory) if sandboxed else 0
+    argv, env = worker_command(root, settings.db_url(config, root), sandboxed, figures, tmp)
+    if sandboxed:  # a sandbox that cannot start says so at once, in bubblewrap's words
+        check, _ = worker_command(root, settings.db_url(config, root), sandboxed, figures, tmp,
+                                  command=[sys.executable, "-I", "-S", "-c", "pass"])
+        failure = sandbox.probe(check)
+        if failure is not None:
+            raise RunStopped(f"the sandbox could not start: {failure}\n{sandbox.START_HINT}", "sandbox")
+    cgroups = None
+    if sandboxed and processes > 0:
+        cgroups = limits.PidsCgroups()
+        if not cgroups.available():
+            cgroups = None
+        if cgroups is None and os.geteuid() == 0:
+            log("no process limit: the grader runs as root, which RLIMIT_NPROC does not bind, and cannot "
+                "create a pids cgroup here")
+    rules = limits.Limits(memory=memory, processes=processes, cell_output=output[0], notebook_output=output[1],
+                          tmp=tmp, rlimit_nproc=sandboxed and processes > 0 and cgroups is None)
     workers = pool.Pool(argv, max(1, size), sandboxed=sandboxed, timeout=settings.cell_timeout(config),
-                        memory=int(memory_gb * (1 << 30)), log=log, env=env,
-                        warmup=warmup_cells(root, assignment))
+                        memory=memory, log=log, env=env, warmup=warmup_cells(root, assignment),
+                        limits=rules, cgroups=cgroups)
     workers.start()
     return workers
 

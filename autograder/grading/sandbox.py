@@ -10,6 +10,7 @@ stdin, one submission at a time.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +22,13 @@ INSTALL_HINT = (
     "  sudo dnf install bubblewrap         (Fedora, RHEL)\n"
     "then run the command again. To grade without any sandbox (student code then runs\n"
     "with your rights and can read or change the gradebook), pass --unsafe-no-sandbox."
+)
+
+
+#: Said after bubblewrap's own error when no sandbox could start.
+START_HINT = (
+    "bubblewrap needs user namespaces (or root), which containers and nested sandboxes often forbid: "
+    "allow them, or run with --unsafe-no-sandbox only where the container itself is the sandbox."
 )
 
 
@@ -63,16 +71,21 @@ def hidden_paths(course_root: Path, package_dir: Path, kit_dir: Path | None = No
     return sorted(p for p in hidden if not any(h in p.parents for h in hidden))
 
 
-def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: dict[str, str]) -> list[str]:
-    """The full argv that runs ``command`` inside the sandbox."""
+def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: dict[str, str],
+                  tmp_size: int = 0, shm_size: int = 0) -> list[str]:
+    """The full argv that runs ``command`` inside the sandbox.
+
+    ``tmp_size``/``shm_size``: bytes /tmp and /dev/shm may hold (0: the kernel's default,
+    half the machine's memory). Files there are memory outside the submission's own limit.
+    """
     argv = [
         bwrap,
         "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
-        "--tmpfs", "/tmp",
+        *_size(tmp_size), "--tmpfs", "/tmp",
         *_code_under_tmp(),
-        "--tmpfs", "/dev/shm",
+        *_size(shm_size), "--tmpfs", "/dev/shm",
         "--unshare-all",  # network, PIDs, IPC, UTS, cgroups
         "--die-with-parent",
         "--new-session",
@@ -90,6 +103,10 @@ def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: 
     return argv
 
 
+def _size(size: int) -> list[str]:
+    return ["--size", str(int(size))] if size > 0 else []
+
+
 def _code_under_tmp() -> list[str]:
     """Read-only binds for the Python and the package when they live under /tmp.
 
@@ -105,6 +122,19 @@ def _code_under_tmp() -> list[str]:
         if tmp in path.parents:
             binds += ["--ro-bind", str(path), str(path)]
     return binds
+
+
+def probe(argv: list[str], timeout: float = 30.0) -> str | None:
+    """Run ``argv`` (a sandbox around a command that does nothing): None when it works, else
+    bubblewrap's own words (its last lines of stderr and its exit status)."""
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    if done.returncode == 0:
+        return None
+    said = [line for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+    return f"{' / '.join(said[-3:]) or 'no message'} (exit status {done.returncode})"
 
 
 def zygote_command() -> list[str]:

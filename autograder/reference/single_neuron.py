@@ -1,4 +1,9 @@
-"""Reference solutions of 03_single_neuron, and the loops grade cells train with."""
+"""Reference solutions of 03_single_neuron, and the loop that trains a ReLU network in its judge.
+
+The five exercise functions are the notebook's model answers (its solution cells are
+generated from them). ``train_nonlinear`` is the "reference loop" of the contract: the
+judge trains networks with it to decide whether a start can bend to the mixed data.
+"""
 
 from __future__ import annotations
 
@@ -22,19 +27,20 @@ NONLINEAR_RIDGE = 1e-2
 
 
 def build_model() -> nn.Module:
-    """One neuron: time = w * miles + b."""
+    """One neuron: one distance in, one time out."""
     return nn.Sequential(nn.Linear(1, 1))
 
 
 def train_model(model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01,
                 epochs: int = 500) -> list[float]:
-    """Full-batch SGD on the MSE; each epoch's loss, taken before its step, as a float."""
+    """Full-batch SGD on the mean squared error; returns each epoch's loss."""
     loss_fn = nn.MSELoss()
     optimizer = optim.SGD(model.parameters(), lr=lr)
     losses = []
     for _ in range(epochs):
         optimizer.zero_grad()
-        loss = loss_fn(model(X), y)
+        pred = model(X)
+        loss = loss_fn(pred, y)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
@@ -42,21 +48,24 @@ def train_model(model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float = 
 
 
 def predict_minutes(model: nn.Module, miles: float) -> float:
-    """The model's time for one distance: a batch of one, eval mode, no autograd."""
+    """The model's predicted minutes for one distance, as a float."""
     model.eval()
     with torch.no_grad():
-        return model(torch.tensor([[float(miles)]])).item()
+        batch = torch.tensor([[float(miles)]])
+        return model(batch).item()
 
 
 def take_order(model: nn.Module, miles: float, promise: float = 30.0) -> bool:
-    """Take the order when the predicted time is within the promise."""
+    """True when the predicted delivery time is within the promise."""
     return predict_minutes(model, miles) <= promise
 
 
 def build_nonlinear_model(hidden: int = 16) -> nn.Module:
-    """One hidden layer of ReLU units: a line that can bend."""
+    """One hidden layer of ReLU units: a line with bends."""
     return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
+
+# --- the reference loop of the nonlinear check (used by the judge, never by the notebook) -----
 
 def hidden_and_output(model: nn.Module) -> tuple[nn.Linear, nn.Linear]:
     """The network's Linear(1, hidden) and Linear(hidden, 1), whatever order they were made in."""
@@ -90,11 +99,11 @@ def fit_output_layer(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
 
 def train_nonlinear(model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float = NONLINEAR_LR,
                     epochs: int = NONLINEAR_EPOCHS, refit: int = NONLINEAR_REFIT) -> list[float]:
-    """Train a Linear → ReLU → Linear network on the mixed bike + car data, fast and reliably.
+    """Train a Linear -> ReLU -> Linear network on the mixed bike + car data, fast and reliably.
 
-    The output layer is solved exactly; the five-step loop with Adam moves the bends of
-    the hidden units; the output layer is solved again every ``refit`` epochs and at the end.
-    Returns each epoch's loss (before its step).
+    The output layer is solved exactly at the start; then ``epochs`` epochs of the five-step
+    loop with Adam move the bends of the hidden units, and the output layer is solved again
+    after every ``refit`` epochs (and after the last). Returns each epoch's loss (before its step).
     """
     loss_fn = nn.MSELoss()
     fit_output_layer(model, X, y)
@@ -109,15 +118,6 @@ def train_nonlinear(model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: floa
         if (epoch + 1) % refit == 0 or epoch + 1 == epochs:
             fit_output_layer(model, X, y)
     return losses
-
-
-def line_model(w: float, b: float) -> nn.Module:
-    """A one-neuron model with hand-set weight and bias (time = w * miles + b)."""
-    model = build_model()
-    with torch.no_grad():
-        model[0].weight.fill_(w)
-        model[0].bias.fill_(b)
-    return model
 
 
 def mse_of(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:

@@ -153,6 +153,62 @@ STUDENTS: dict[str, list[Submission]] = {
                     return model(X).cpu()
             """, why="the model moved but not the batch"),
     ],
+    "06_resume": [
+        Submission("ada", {}),
+        wrong("ben", "save_training_state", """
+            def save_training_state(path, model, optimizer, epoch, generator):
+                torch.save({"model": model.state_dict(), "epoch": epoch, "generator": generator.get_state()}, path)
+            """, why="the optimizer's state left out: the momentum restarts from zero on resume"),
+        right("cleo", {"train_with_resume": """
+            def train_with_resume(model, dataset, loss_fn, optimizer, epochs, path, seed=0, batch_size=16,
+                                  device="cpu"):
+                generator = torch.Generator()
+                generator.manual_seed(seed)
+                loader = DataLoader(dataset, batch_size, shuffle=True, generator=generator)
+                model.to(device)
+                try:
+                    done = load_training_state(path, model, optimizer, generator, device)
+                except FileNotFoundError:
+                    done = 0
+                losses = []
+                while done < epochs:
+                    model.train()
+                    batch_losses = []
+                    for features, hours in loader:
+                        optimizer.zero_grad()
+                        loss = loss_fn(model(features.to(device)), hours.to(device))
+                        loss.backward()
+                        optimizer.step()
+                        batch_losses.append(loss.item())
+                    losses.append(sum(batch_losses) / len(batch_losses))
+                    done += 1
+                    save_training_state(path, model, optimizer, done, generator)
+                return losses
+            """}),
+        wrong("dev", "train_with_resume", """
+            def train_with_resume(model, dataset, loss_fn, optimizer, epochs, path, seed=0, batch_size=16,
+                                  device="cpu"):
+                generator = torch.Generator().manual_seed(seed)
+                loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+                model.to(device)
+                if os.path.exists(path):
+                    load_training_state(path, model, optimizer, generator, device)
+                losses = []
+                for epoch in range(epochs):
+                    model.train()
+                    total = 0.0
+                    for X_batch, y_batch in loader:
+                        X_batch, y_batch = X_batch.to(device), y_batch.to(device)
+                        loss = loss_fn(model(X_batch), y_batch)
+                        optimizer.zero_grad()
+                        loss.backward()
+                        optimizer.step()
+                        total += loss.item()
+                    losses.append(total / len(loader))
+                    save_training_state(path, model, optimizer, epoch + 1, generator)
+                return losses
+            """, why="the epoch counter restarted: a resumed run trains every epoch again"),
+    ],
 }
 
 #: student -> (assignment, file content) of a submission that is not a valid notebook.

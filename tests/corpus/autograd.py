@@ -344,6 +344,99 @@ SUBMISSIONS = [
                 return [a.grad.item(), b.grad.item()]
             """,
     }, why="x of shape [1] instead of a 0-dim tensor; partials for two values only"),
+    # a partial taken without autograd: only the first argument ever requires grad
+    wrong("partials_first_only", "partials", """
+        def partials(f, *values):
+            tensors = [torch.tensor(float(v), requires_grad=(i == 0)) for i, v in enumerate(values)]
+            f(*tensors).backward()
+            return [t.grad.item() if t.grad is not None else 0.0 for t in tensors]
+        """, why="the other partials are not computed at all: their tensors never require grad"),
+    # a tensor kept outside the function: its gradient grows from one call to the next
+    wrong("derivative_shared_leaf", "derivative", """
+        leaf = torch.tensor(0.0, requires_grad=True)
+        def derivative(f, x):
+            with torch.no_grad():
+                leaf.fill_(x)
+            f(leaf).backward()
+            return leaf.grad.item()
+        """, why="the second call adds to the first call's gradient"),
+    # losses in a tuple (or one tensor) where a Python list of floats is asked for
+    wrong("train_manual_losses_tuple", "train_manual", """
+        def train_manual(X, y, lr, epochs, seed):
+            torch.manual_seed(seed)
+            W = torch.randn(X.shape[1], 1, requires_grad=True)
+            b = torch.zeros(1, requires_grad=True)
+            losses = ()
+            for _ in range(epochs):
+                loss = ((X @ W + b - y) ** 2).mean()
+                loss.backward()
+                with torch.no_grad():
+                    W -= lr * W.grad
+                    b -= lr * b.grad
+                W.grad.zero_()
+                b.grad.zero_()
+                losses += (loss.item(),)
+            return W, b, losses
+        """, why="the exercise asks for a Python list of floats"),
+    right("one_partial_at_a_time", {
+        "partials": """
+            def partials(f, *values):
+                result = []
+                for i in range(len(values)):
+                    tensors = [torch.tensor(float(v), requires_grad=(j == i)) for j, v in enumerate(values)]
+                    f(*tensors).backward()
+                    result.append(tensors[i].grad.item())
+                return result
+            """,
+    }, why="the contract's second reading: one variable requires grad, one backward per partial"),
+    right("partials_zeroed_between", {
+        "derivative": """
+            def derivative(f, x):
+                t = torch.as_tensor(float(x)).requires_grad_()
+                f(t).backward()
+                return float(t.grad)
+            """,
+        "partials": """
+            def partials(f, *values):
+                tensors = [torch.tensor(float(v), requires_grad=True) for v in values]
+                result = []
+                for t in tensors:
+                    for s in tensors:
+                        s.grad = None
+                    f(*tensors).backward()
+                    result.append(t.grad.item())
+                return result
+            """,
+    }, why="one backward per partial on the same tensors, gradients cleared before each"),
+    right("functional_autograd", {
+        "derivative": """
+            def derivative(f, x):
+                return torch.autograd.functional.jacobian(f, torch.tensor(float(x))).item()
+            """,
+        "partials": """
+            def partials(f, *values):
+                tensors = tuple(torch.tensor(float(v)) for v in values)
+                jacobian = torch.autograd.functional.jacobian(f, tensors)
+                return [float(g) for g in jacobian]
+            """,
+        "train_manual": """
+            def train_manual(X, y, lr, epochs, seed):
+                torch.manual_seed(seed)
+                b = torch.zeros(1, requires_grad=True)          # zeros draws no random number
+                W = torch.randn(X.shape[1], 1, requires_grad=True)
+                losses = []
+                for _ in range(epochs):
+                    W.grad = None
+                    b.grad = None
+                    loss = torch.nn.functional.mse_loss(X @ W + b, y)
+                    loss.backward()
+                    with torch.no_grad():
+                        W.sub_(lr * W.grad)
+                        b.sub_(lr * b.grad)
+                    losses.append(float(loss))
+                return [W, b, losses]
+            """,
+    }, why="autograd.functional.jacobian, b made before W, zeroing first, a list returned"),
     right("autograd_grad_style", {
         "derivative": """
             import sys

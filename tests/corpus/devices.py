@@ -134,6 +134,112 @@ SUBMISSIONS = [
             torch.load(path, map_location=device, weights_only=True)
             return build_fn().to(device).eval()
         """, why="the loaded weights never reach the model"),
+    # mistake 8: the device argument ignored (a CPU answer that passes on a CPU-only machine
+    # unless the tests use another device: they use meta)
+    wrong("load_ignores_device", "load_checkpoint", """
+        def load_checkpoint(path, build_fn, device):
+            model = build_fn()
+            model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+            model.eval()
+            return model
+        """, why="mistake 8: map_location=device, but the model itself never put on the device"),
+    wrong("predict_ignores_device", "predict_on_device", """
+        def predict_on_device(model, X, device):
+            model.eval()
+            with torch.no_grad():
+                return model(X).cpu()
+        """, why="mistake 8: everything stays where it was"),
+    wrong("to_device_casts_float", "to_device", """
+        def to_device(batch, device):
+            if isinstance(batch, torch.Tensor):
+                return batch.to(device, dtype=torch.float32)
+            if isinstance(batch, dict):
+                return {k: to_device(v, device) for k, v in batch.items()}
+            return type(batch)(to_device(x, device) for x in batch)
+        """, why="the int64 hours turned into float32: moving must keep dtypes"),
+    wrong("to_device_dict_keys", "to_device", """
+        def to_device(batch, device):
+            if isinstance(batch, torch.Tensor):
+                return batch.to(device)
+            return type(batch)(to_device(x, device) for x in batch)
+        """, why="iterating over a dict gives its keys, and a string has no .to()"),
+    wrong("pick_device_string", "pick_device", """
+        def pick_device():
+            if torch.cuda.is_available():
+                return "cuda"
+            if torch.backends.mps.is_available():
+                return "mps"
+            return "cpu"
+        """, why="a string, not a torch.device"),
+    right("in_place", {
+        "pick_device": """
+            def pick_device():
+                if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+                    return torch.device("cuda", 0)
+                if torch.backends.mps.is_available():
+                    return torch.device("mps:0")
+                return torch.device("cpu")
+            """,
+        "to_device": """
+            def to_device(batch, device):
+                if isinstance(batch, torch.Tensor):
+                    return batch.to(device)
+                if isinstance(batch, dict):
+                    for key in batch:
+                        batch[key] = to_device(batch[key], device)
+                    return batch
+                if isinstance(batch, list):
+                    for i, item in enumerate(batch):
+                        batch[i] = to_device(item, device)
+                    return batch
+                return tuple(to_device(item, device) for item in batch)
+            """,
+        "predict_on_device": """
+            def predict_on_device(model, X, device):
+                model = model.to(device)
+                model.train(False)
+                X = X.to(device)
+                with torch.inference_mode():
+                    predictions = model(X)
+                print("predicted", predictions.shape[0], "orders on", predictions.device)
+                return predictions.to(torch.device("cpu"))
+            """,
+        "load_checkpoint": """
+            def load_checkpoint(path, build_fn, device):
+                model = build_fn().to(device)
+                model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+                return model.eval()
+            """,
+    }, why="lists and dicts updated in place, cuda index 0, inference_mode, the model moved before loading"),
+    right("other_style_3", {
+        "pick_device": """
+            def pick_device():
+                if torch.accelerator.is_available():
+                    return torch.accelerator.current_accelerator()
+                return torch.device("cpu")
+            """,
+        "to_device": """
+            def to_device(batch, device):
+                if isinstance(batch, dict):
+                    return {key: to_device(batch[key], device) for key in sorted(batch)}
+                if isinstance(batch, (list, tuple)):
+                    return type(batch)(map(lambda item: to_device(item, device), batch))
+                return batch.to(device, non_blocking=True)
+            """,
+        "save_checkpoint": """
+            def save_checkpoint(model, path):
+                torch.save({name: tensor.cpu() for name, tensor in model.state_dict().items()}, str(path))
+            """,
+        "load_checkpoint": """
+            def load_checkpoint(path, build_fn, device):
+                state = torch.load(path, map_location=torch.device(device))
+                model = build_fn()
+                model.load_state_dict(state)
+                model.to(device)
+                model.eval()
+                return model
+            """,
+    }, why="torch.accelerator (PyTorch 2.6+), dict keys in another order, CPU copies saved, the default weights_only"),
     right("other_style", {
         "pick_device": """
             def pick_device():

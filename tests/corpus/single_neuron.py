@@ -108,6 +108,50 @@ SUBMISSIONS = [
         def build_nonlinear_model(hidden=16):
             return nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1))
         """, why="mistake 8: hidden ignored"),
+    wrong("build_model_double", "build_model", """
+        def build_model():
+            return nn.Sequential(nn.Linear(1, 1)).double()
+        """, why="float64 parameters: the data and every later model are float32"),
+    wrong("train_momentum", "train_model", _loop(optimizer="optim.SGD(model.parameters(), lr=lr, momentum=0.9)"),
+          why="SGD with momentum is not the plain SGD the exercise asks for"),
+    wrong("train_loss_after_step", "train_model", """
+        def train_model(model, X, y, lr=0.01, epochs=500):
+            loss_fn = nn.MSELoss()
+            optimizer = optim.SGD(model.parameters(), lr=lr)
+            losses = []
+            for epoch in range(epochs):
+                optimizer.zero_grad()
+                loss_fn(model(X), y).backward()
+                optimizer.step()
+                with torch.no_grad():
+                    losses.append(loss_fn(model(X), y).item())
+            return losses
+        """, why="each loss recorded after its step, not before"),
+    wrong("predict_broken", "predict_minutes", """
+        def predict_minutes(model, miles):
+            raise ValueError("not written yet")
+        """, why="one mistake, one cell: take_order calls predict_minutes but gets a stand-in, and keeps its point"),
+    wrong("take_order_wrong_question", "take_order", """
+        def take_order(model, miles, promise=30.0):
+            return predict_minutes(model, 7) <= promise
+        """, why="asks about the 7-mile order whatever the distance"),
+    wrong("nonlinear_relu_at_the_end", "build_nonlinear_model", """
+        def build_nonlinear_model(hidden=16):
+            return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.ReLU())
+        """, why="a ReLU after the output layer cuts off every negative output"),
+    wrong("nonlinear_dead_start", "build_nonlinear_model", """
+        def build_nonlinear_model(hidden=16):
+            model = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+            with torch.no_grad():
+                model[0].bias.fill_(-100.0)
+            return model
+        """, why="every hidden unit starts switched off for every distance: training cannot move it"),
+    wrong("nonlinear_own_init", "build_nonlinear_model", """
+        def build_nonlinear_model(hidden=16):
+            model = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+            nn.init.xavier_uniform_(model[0].weight)
+            return model
+        """, why="a start of its own: the notebook asks for nn.Linear's own random start"),
     # right answers in other styles -------------------------------------------------------
     right("other_style", {
         "build_model": """
@@ -194,4 +238,78 @@ SUBMISSIONS = [
                 return not late
             """,
     }, why="zero_grad after the forward pass, grads zeroed in place, other names"),
+    right("other_readings", {
+        "train_model": """
+            def train_model(model, X, y, lr=0.01, epochs=500):
+                loss_fn = nn.MSELoss()
+                optimizer = optim.SGD(model.parameters(), lr=lr)
+                model.train()
+                losses = []
+                for _ in range(epochs):
+                    order = torch.randperm(len(X))          # shuffles the full batch: same loss, same gradient
+                    pred = model(X[order])
+                    loss = loss_fn(pred, y[order])
+                    loss.backward()
+                    optimizer.step()
+                    optimizer.zero_grad()                   # cleared after the step: still before the next backward
+                    losses.append(loss.item())
+                return losses
+            """,
+        "predict_minutes": """
+            def predict_minutes(model, miles):
+                model.eval()                                # left in eval mode afterwards
+                x = torch.tensor([[miles]], dtype=torch.float32)
+                with torch.no_grad():
+                    minutes = model(x)
+                return float(minutes.item())
+            """,
+        "take_order": """
+            def take_order(model, miles, promise=30.0):
+                minutes = predict_minutes(model=model, miles=float(miles))
+                if minutes <= promise:
+                    return True
+                return False
+            """,
+        "build_nonlinear_model": """
+            import torch.nn.functional as F
+
+            class OutputFirst(nn.Module):
+                def __init__(self, hidden):
+                    super().__init__()
+                    self.output = nn.Linear(hidden, 1)      # made first: another random start, just as right
+                    self.hidden = nn.Linear(1, hidden)
+
+                def forward(self, x):
+                    return self.output(F.relu(self.hidden(x)))
+
+            def build_nonlinear_model(hidden=16):
+                return OutputFirst(hidden)
+            """,
+    }, why="random numbers drawn in the loop (no reseed), zero_grad after the step, keyword arguments and a "
+           "float distance passed to predict_minutes, eval mode left on, the output layer made first"),
+    right("sequential_variants", {
+        "build_model": """
+            from collections import OrderedDict
+
+            def build_model():
+                return nn.Sequential(OrderedDict([("neuron", nn.Linear(1, 1))]))
+            """,
+        "train_model": """
+            def train_model(model, X, y, lr=0.01, epochs=500):
+                optimizer = optim.SGD(model.parameters(), lr=lr)
+                losses = []
+                for epoch in range(epochs):
+                    loss = nn.MSELoss()(model(X), y)
+                    model.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    losses.append(loss.detach().item())
+                return losses
+            """,
+        "build_nonlinear_model": """
+            def build_nonlinear_model(hidden=16):
+                layers = [nn.Linear(1, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1)]
+                return nn.Sequential(*layers)
+            """,
+    }, why="a Sequential whose layer has a name, model.zero_grad() after the forward pass, an in-place ReLU"),
 ]

@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import sys
+from collections import deque
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
@@ -24,44 +25,266 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from coursekit.checks.engine import OBSERVATION_MIME
+from coursekit.runtime import protocol
 from coursekit.runtime.guard import Snapshot, TamperError
 
 Output = dict[str, Any]
 
 
-class Recorder:
-    """The outputs of the cell now running, in nbformat v4 form."""
+class Limits:
+    """What one submission may do, set in its child before any student code runs."""
 
-    def __init__(self) -> None:
-        self.outputs: list[Output] = []
+    #: Characters of output a cell keeps: the first half and the last half, with a line
+    #: saying how much was cut between them (as Jupyter does with long outputs).
+    cell_output = 1_000_000
+    #: Characters of an error's message and traceback kept (its head and tail).
+    error_text = 20_000
+    #: For the messages: the memory (bytes over the warm kernel), tasks, /tmp bytes.
+    memory = 0
+    processes = 0
+    tmp = 0
+
+
+def _size_text(count: float) -> str:
+    """``count`` bytes or characters, for people: 1.5 MB, 200 kB, 12 bytes."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{int(count)} bytes"
+
+
+def _head_tail(text: str, keep: int) -> tuple[str, int]:
+    """``text`` cut to its first and last ``keep // 2`` characters, and how many were cut."""
+    if len(text) <= keep:
+        return text, 0
+    half = max(keep // 2, 1)
+    cut = len(text) - 2 * half
+    return f"{text[:half]}\n[... {cut:,} characters cut ...]\n{text[-half:]}", cut
+
+
+class _Stream:
+    """A stream output being written: its text as chunks (appending is O(1), joined once)."""
+
+    __slots__ = ("chunks", "name", "size")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.chunks: deque[str] = deque()
+        self.size = 0
+
+    def add(self, text: str) -> None:
+        self.chunks.append(text)
+        self.size += len(text)
+
+    def drop_front(self, count: int) -> int:
+        """Drop up to ``count`` characters from the start; how many were dropped."""
+        dropped = 0
+        chunks = self.chunks
+        while chunks and dropped < count:
+            first = chunks[0]
+            if len(first) <= count - dropped:
+                chunks.popleft()
+                dropped += len(first)
+            else:
+                chunks[0] = first[count - dropped:]
+                dropped = count
+        self.size -= dropped
+        return dropped
+
+    def output(self) -> Output:
+        return {"output_type": "stream", "name": self.name, "text": protocol.clean_text("".join(self.chunks))}
+
+
+class Recorder:
+    """The outputs of the cell now running, in nbformat v4 form, within the cell's output limit.
+
+    Output is collected in linear time. Once the cell has written half its limit, the rest
+    goes to a tail that keeps only the latest half: the notebook shows the first and the
+    last part, and a line saying how much was cut between them. Errors and the hidden
+    checks' observations are never cut (an error's text is shortened instead): scores
+    never depend on how much a cell printed.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = Limits.cell_output if limit is None else max(int(limit), 2)
+        self.clear()
+
+    def clear(self) -> None:
+        self._head: list[Output | _Stream] = []
+        self._tail: deque[tuple[Output | _Stream, int]] = deque()
+        self._late: list[Output] = []  # errors and observations that came once the head was full
+        self._head_left = self.limit // 2
+        self._tail_budget = self.limit - self.limit // 2
+        self._tail_size = 0
+        self._tailing = False
+        self.cut_chars: dict[str, int] = {}
+        self.cut_outputs = 0
+
+    # --- what a cell produces ---
 
     def stream(self, name: str, text: str) -> None:
         if not text:
             return
-        last = self.outputs[-1] if self.outputs else None
-        if last is not None and last["output_type"] == "stream" and last["name"] == name:
-            last["text"] += text
+        if not self._tailing:
+            if len(text) <= self._head_left:
+                self._append_text(self._head, name, text)
+                self._head_left -= len(text)
+                return
+            if self._head_left > 0:
+                self._append_text(self._head, name, text[:self._head_left])
+                text = text[self._head_left:]
+                self._head_left = 0
+            self._tailing = True
+        if len(text) > self._tail_budget:
+            self.cut_chars[name] = self.cut_chars.get(name, 0) + len(text) - self._tail_budget
+            text = text[-self._tail_budget:]
+        last = self._tail[-1][0] if self._tail else None
+        if isinstance(last, _Stream) and last.name == name:
+            last.add(text)
         else:
-            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+            stream = _Stream(name)
+            stream.add(text)
+            self._tail.append((stream, 0))
+        self._tail_size += len(text)
+        self._evict()
 
     def display(self, data: dict, metadata: dict | None) -> None:
-        self.outputs.append({"output_type": "display_data", "data": _jsonable(data),
-                             "metadata": _jsonable(metadata or {})})
+        self._rich({"output_type": "display_data", "data": data, "metadata": metadata or {}})
 
     def result(self, count: int, data: dict, metadata: dict | None) -> None:
-        self.outputs.append({"output_type": "execute_result", "execution_count": count,
-                             "data": _jsonable(data), "metadata": _jsonable(metadata or {})})
+        self._rich({"output_type": "execute_result", "execution_count": count, "data": data,
+                    "metadata": metadata or {}})
 
     def error(self, ename: str, evalue: str, traceback: list[str]) -> None:
-        self.outputs.append({"output_type": "error", "ename": ename, "evalue": evalue,
-                             "traceback": [str(line) for line in traceback]})
+        ename, evalue = protocol.clean_text(str(ename))[:200], protocol.clean_text(str(evalue))
+        evalue = _explain_limit(ename, evalue)
+        evalue, _ = _head_tail(evalue, Limits.error_text)
+        lines = [protocol.clean_text(str(line)) for line in traceback]
+        joined, cut = _head_tail("\n".join(lines), Limits.error_text)
+        if cut:
+            lines = joined.split("\n")
+        self._essential({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": lines})
 
-    def clear(self) -> None:
-        self.outputs.clear()
+    def observation(self, record: dict[str, Any]) -> None:
+        """A hidden check's observations (never cut: the judge needs them)."""
+        self._essential({"output_type": "display_data", "metadata": {},
+                         "data": {OBSERVATION_MIME: _jsonable(record)[0]}})
+
+    @property
+    def outputs(self) -> list[Output]:
+        """The cell's outputs so far (cut as described above)."""
+        kept: list[Output] = [part.output() if isinstance(part, _Stream) else part for part in self._head]
+        if self.cut_chars or self.cut_outputs:
+            kept.append(self._cut_note())
+            _CUT[0] = True
+        kept += [part.output() if isinstance(part, _Stream) else part for part, _ in self._tail]
+        kept += self._late
+        merged: list[Output] = []
+        for output in kept:
+            previous = merged[-1] if merged else None
+            if (previous is not None and output["output_type"] == "stream" == previous["output_type"]
+                    and previous["name"] == output["name"]):
+                merged[-1] = {**previous, "text": previous["text"] + output["text"]}
+            else:
+                merged.append(output)
+        return merged
+
+    # --- how ---
+
+    @staticmethod
+    def _append_text(part: list, name: str, text: str) -> None:
+        last = part[-1] if part else None
+        if isinstance(last, _Stream) and last.name == name:
+            last.add(text)
+        else:
+            stream = _Stream(name)
+            stream.add(text)
+            part.append(stream)
+
+    def _rich(self, output: Output) -> None:
+        output["data"], size = _jsonable(output["data"])
+        output["metadata"], meta_size = _jsonable(output["metadata"])
+        size += meta_size
+        if not self._tailing and size <= self._head_left:
+            self._head.append(output)
+            self._head_left -= size
+            return
+        self._tailing = True
+        if size > self._tail_budget:
+            output, size = _shrunk(output, self._tail_budget)
+            if output is None:
+                self.cut_outputs += 1
+                return
+        self._tail.append((output, size))
+        self._tail_size += size
+        self._evict()
+
+    def _essential(self, output: Output) -> None:
+        (self._late if self._tailing else self._head).append(output)
+
+    def _evict(self) -> None:
+        tail = self._tail
+        while self._tail_size > self._tail_budget and tail:
+            part, size = tail[0]
+            if isinstance(part, _Stream):
+                dropped = part.drop_front(self._tail_size - self._tail_budget)
+                self.cut_chars[part.name] = self.cut_chars.get(part.name, 0) + dropped
+                self._tail_size -= dropped
+                if not part.size:
+                    tail.popleft()
+            else:
+                tail.popleft()
+                self._tail_size -= size
+                self.cut_outputs += 1
+
+    def _cut_note(self) -> Output:
+        parts = [f"{count:,} characters of {name}" for name, count in sorted(self.cut_chars.items())]
+        if self.cut_outputs:
+            parts.append(f"{self.cut_outputs:,} displayed output{'s' if self.cut_outputs > 1 else ''}")
+        # Cut stderr stays stderr, so that a graded cell that wrote to stderr fails as it would uncut.
+        name = "stderr" if self.cut_chars.get("stderr") else "stdout"
+        return {"output_type": "stream", "name": name,
+                "text": f"\n[... {' and '.join(parts)} cut here: the autograder keeps the first and last "
+                        f"{self.limit // 2:,} characters of each cell's output ...]\n"}
 
 
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
+#: Whether the last cell's output was cut (read once by the zygote's child, with :func:`last_cut`).
+_CUT = [False]
+
+
+def last_cut() -> bool:
+    """Whether a cell's output was cut since the last call."""
+    cut, _CUT[0] = _CUT[0], False
+    return cut
+
+
+def _explain_limit(ename: str, evalue: str) -> str:
+    """An error caused by one of the sandbox's limits says which limit (and its size)."""
+    if ename == "MemoryError" and Limits.memory:
+        return f"{evalue} (the autograder's memory limit: {_size_text(Limits.memory)} per submission)".lstrip()
+    if "Resource temporarily unavailable" in evalue and Limits.processes:
+        return f"{evalue} (the autograder's limit: {Limits.processes} processes and threads per submission)"
+    if "No space left on device" in evalue and Limits.tmp:
+        return f"{evalue} (the autograder's limit: {_size_text(Limits.tmp)} of files in /tmp)"
+    return evalue
+
+
+def _shrunk(output: Output, budget: int) -> tuple[Output | None, int]:
+    """A rich output too large for the cell's limit, as its text only (cut), or None."""
+    text = output["data"].get("text/plain")
+    if isinstance(text, list):
+        text = "".join(str(t) for t in text)
+    if not isinstance(text, str):
+        return None, 0
+    text, _ = _head_tail(text, max(budget - 200, 2))
+    small = {**output, "data": {"text/plain": text}, "metadata": {}}
+    return small, len(text) + 100
+
+
+def _jsonable(value: Any) -> tuple[Any, int]:
+    """``value`` as plain JSON data, and the size of its JSON text."""
+    text = json.dumps(value, default=str)
+    return json.loads(text), len(text)
 
 
 class CellStream(io.TextIOBase):
@@ -105,8 +328,7 @@ def emit_observation(record: dict[str, Any]) -> None:
     cell they are dropped (the judge then finds them missing, which fails the cell).
     """
     if _TEST_RECORDER:
-        _TEST_RECORDER[0].outputs.append({"output_type": "display_data", "metadata": {},
-                                          "data": {OBSERVATION_MIME: _jsonable(record)}})
+        _TEST_RECORDER[0].observation(record)
 
 
 class RecordingDisplayHook(DisplayHook):

@@ -18,6 +18,7 @@ coordinator carries a token that only the zygote knows.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import select
@@ -162,6 +163,21 @@ def _make_unreadable() -> None:
         pass
 
 
+#: Exit status of a child whose grader code (not the student's) failed: not the student's fault.
+INTERNAL_EXIT = 86
+#: Signals a crash of the running code raises itself: the student's code, charged at once.
+CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
+                           signal.SIGSYS, signal.SIGTRAP, signal.SIGXCPU, signal.SIGXFSZ})
+#: Characters of output one notebook keeps in all (the cells after that keep errors and the
+#: hidden checks' observations only), and the most that errors and observations may add.
+NOTEBOOK_OUTPUT = 10_000_000
+ESSENTIAL_OUTPUT = 64_000_000
+#: What a job's "status" can be. The student's doing (scored): ok, timeout, tampered, exited,
+#: crashed, memory. Not the student's (the coordinator retries): killed (from outside, as far as
+#: the zygote can tell), lost (the grader's own code failed).
+STUDENT_FAULTS = ("timeout", "tampered", "exited", "crashed", "memory")
+
+
 class Zygote:
     """The job loop: one child per job, cells one at a time, results relayed as they come."""
 
@@ -186,97 +202,253 @@ class Zygote:
     def run_job(self, job: dict[str, Any]) -> None:
         job_id = job["job"]
         cells: list[dict[str, Any]] = job["cells"]
+        limits = dict(job.get("limits") or {})
+        memory = int(job.get("memory") or 0)
         workdir = self.work_root / f"job-{job_id}"
         cmd_r, cmd_w = os.pipe()
         res_r, res_w = os.pipe()
-        pid = os.fork()
+        rss_start = _resident_bytes()
+        pid = _fork()
+        if pid is None:  # no process could start (the sandbox is full): not the student's doing
+            for fd in (cmd_r, cmd_w, res_r, res_w):
+                os.close(fd)
+            self.send({"job": job_id, "done": True, "status": "lost", "fault": None,
+                       "problems": ["the worker could not start a kernel (no process left in the sandbox)"]})
+            return
         if pid == 0:  # the child: never returns
             os.close(cmd_w)
             os.close(res_r)
             _child_main(cmd_r, res_w, workdir, job, self.warm, keep=(self.inbox, self.outbox))
         os.close(cmd_r)
         os.close(res_w)
+        child = _Child(pid, res_r, rss_start, memory)
+        budget = _Budget(int(limits.get("notebook_output") or NOTEBOOK_OUTPUT), ESSENTIAL_OUTPUT)
         problems: list[str] = []
         status = "ok"
+        fault: dict[str, Any] | None = None
         count = 0
-        alive = True
+        cut: list[int] = []
         for cell in cells:
-            if not alive:
-                self.send({"job": job_id, "index": cell["index"], "outputs": [_error(
-                    "KernelDied", f"not run: the kernel stopped earlier ({status})")]})
+            index = cell["index"]
+            if fault is not None:
+                self.send({"job": job_id, "index": index, "outputs": [_error(
+                    "KernelDied", f"not run: the kernel stopped earlier ({fault['detail']})")]})
                 continue
             nonce = secrets.token_hex(16)
             try:
-                protocol.write_fd(cmd_w, {"op": "cell", "index": cell["index"], "nonce": nonce,
+                protocol.write_fd(cmd_w, {"op": "cell", "index": index, "nonce": nonce,
                                           "source": cell["source"], "test": cell["test"]})
             except OSError:
-                alive, status = False, "died"
-                problems.append(f"the kernel died before cell {cell['index']}")
-                self.send({"job": job_id, "index": cell["index"], "outputs": [_error(
-                    "KernelDied", "the kernel died before this cell ran")]})
-                continue
-            reply, why = self._await_reply(pid, res_r, nonce, cell["index"], job["timeout"])
+                kind, detail = child.exit_reason()
+                reply, why = None, (kind, f"before this cell ran: {detail}")
+            else:
+                reply, why = child.await_reply(nonce, index, float(job["timeout"]))
             if reply is None:
-                alive = False
-                status = why.split(":")[0]
-                problems.append(f"cell {cell['index']}: {why}")
-                self.send({"job": job_id, "index": cell["index"], "outputs": [_error(
-                    "CellFailed", why)]})
+                status, detail = why
+                fault = {"cell": index, "kind": status, "detail": detail}
+                problems.append(f"cell {index}: {status}: {detail}")
+                self.send({"job": job_id, "index": index, "outputs": [_error("CellFailed", f"{status}: {detail}")]})
                 continue
+            outputs, size = reply["outputs"], reply["size"]
+            if why[0] == "timeout":
+                status = "timeout"
+                problems.append(f"cell {index}: timeout: {why[1]}")
+            problems.extend(f"cell {index}: {text}" for text in _limits_hit(outputs, limits, memory))
+            if reply.get("cut"):
+                cut.append(index)
+            outputs = budget.take(outputs, size)
             count += 1
-            self.send({"job": job_id, "index": cell["index"], "outputs": reply["outputs"],
-                       "execution_count": count})
-        _kill_group(pid)
+            self.send({"job": job_id, "index": index, "outputs": outputs, "execution_count": count})
+        child.stop()
         for fd in (cmd_w, res_r):
             os.close(fd)
-        _reap(pid)
         if self.sandboxed:
             _clean_sandbox()
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-        self.send({"job": job_id, "done": True, "status": status, "problems": problems})
+        if cut or budget.cut:
+            shown = ", ".join(str(i) for i in cut[:5]) + (f" and {len(cut) - 5} more" if len(cut) > 5 else "")
+            where = f"cut in cell{'s' if len(cut) > 1 else ''} {shown}" if cut else ""
+            dropped = f"{budget.cut} output(s) dropped" if budget.cut else ""
+            problems.append(f"output over the limit: {' and '.join(w for w in (where, dropped) if w)} (the "
+                            f"autograder keeps {int(limits.get('cell_output') or 0):,} characters of each cell, "
+                            f"{budget.limit:,} of each notebook)")
+        self.send({"job": job_id, "done": True, "status": fault["kind"] if fault else status,
+                   "problems": problems, "fault": fault})
 
-    def _await_reply(self, pid: int, res_r: int, nonce: str, index: int,
-                     timeout: float) -> tuple[dict[str, Any] | None, str]:
-        """The child's one valid reply to this cell, or None and why not."""
+
+class _Child:
+    """The forked child of one job, seen from the zygote."""
+
+    def __init__(self, pid: int, res_r: int, rss_start: int, memory: int) -> None:
+        self.pid, self.res_r, self.rss_start, self.memory = pid, res_r, rss_start, memory
+        self.reason: tuple[str, str] | None = None
+        try:
+            self.pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+
+    def await_reply(self, nonce: str, index: int, timeout: float) -> tuple[dict[str, Any] | None, tuple[str, str]]:
+        """The child's one valid reply to this cell (or None), and (status, why)."""
         deadline = time.monotonic() + timeout
         interrupted = False
+        res_r = self.res_r
+        watch = [res_r] if self.pidfd is None else [res_r, self.pidfd]
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 if interrupted:
-                    _kill_group(pid)
-                    return None, f"timeout: cell did not finish in {timeout:g} s and ignored the interrupt"
+                    self.kill()
+                    self.exit_reason()
+                    return None, ("timeout", f"the cell did not finish in {timeout:g} s (the time limit per "
+                                             f"cell) and ignored the interrupt: the kernel was stopped")
                 interrupted = True
                 try:
-                    os.kill(pid, signal.SIGINT)
+                    os.kill(self.pid, signal.SIGINT)
                 except ProcessLookupError:
                     pass
                 deadline = time.monotonic() + INTERRUPT_GRACE
                 continue
-            ready, _, _ = select.select([res_r], [], [], left)
+            ready, _, _ = select.select(watch, [], [], left)
             if not ready:
                 continue
-            try:
-                reply = protocol.read_fd(res_r)
-            except (protocol.ProtocolError, OSError) as error:
-                _kill_group(pid)
-                return None, f"tampered: malformed reply ({error})"
+            if res_r not in ready:  # the child has exited, and wrote nothing
+                if select.select([res_r], [], [], 0)[0]:
+                    continue  # ...or it did, just before: read it
+                reply = None
+            else:
+                try:
+                    reply, size = protocol.read_frame(res_r)
+                except (protocol.ProtocolError, OSError) as error:
+                    self.kill()
+                    return None, ("tampered", f"a malformed reply ({error})")
             if reply is None:
-                return None, f"died: the kernel exited or was killed ({_exit_reason(pid)})"
+                kind, detail = self.exit_reason()
+                if interrupted and kind in ("killed", "exited"):
+                    kind, detail = "timeout", f"the cell did not finish in {timeout:g} s; {detail}"
+                return None, (kind, detail)
             if reply.get("nonce") != nonce or reply.get("index") != index:
-                _kill_group(pid)
-                return None, "tampered: a reply that the grader did not ask for"
+                self.kill()
+                return None, ("tampered", "a reply that the grader did not ask for")
             if select.select([res_r], [], [], 0)[0] and not _pipe_at_eof(res_r):
-                _kill_group(pid)
-                return None, "tampered: more than one reply to one cell"
+                self.kill()
+                return None, ("tampered", "more than one reply to one cell")
             outputs = reply.get("outputs")
-            if not isinstance(outputs, list):
-                _kill_group(pid)
-                return None, "tampered: a reply without outputs"
+            if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+                self.kill()
+                return None, ("tampered", "a reply without outputs")
+            result = {"outputs": outputs, "size": size, "cut": bool(reply.get("cut"))}
             if interrupted:
-                outputs = [*outputs, _error("TimeoutError", f"cell timed out after {timeout:g} s")]
-            return {"outputs": outputs}, "ok"
+                result["outputs"] = [*outputs, _error("TimeoutError", f"cell timed out after {timeout:g} s")]
+                return result, ("timeout", f"interrupted after {timeout:g} s (the time limit per cell)")
+            return result, ("ok", "")
+
+    def kill(self) -> None:
+        _kill_group(self.pid)
+
+    def exit_reason(self) -> tuple[str, str]:
+        """Why the child stopped: (status, words). Waits for it briefly; kills it if it lingers."""
+        if self.reason is not None:
+            return self.reason
+        status = usage = None
+        for _ in range(200):  # up to 2 s: a child that closed its channel but lives on is killed
+            try:
+                pid, status, usage = os.wait4(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.reason = ("lost", "the kernel was already gone")
+                return self.reason
+            if pid:
+                break
+            time.sleep(0.01)
+        else:
+            self.kill()
+            _, status, usage = os.wait4(self.pid, 0)
+            self.reason = ("tampered", "the kernel closed the grader's channel")
+            return self.reason
+        self.reason = _exit_reason(status, usage, self.rss_start, self.memory)
+        return self.reason
+
+    def stop(self) -> None:
+        self.kill()
+        if self.reason is None:
+            try:
+                os.wait4(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.reason = ("ok", "")
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+
+
+class _Budget:
+    """The output one notebook may still add (the coordinator holds and writes all of it)."""
+
+    def __init__(self, limit: int, essential: int) -> None:
+        self.limit = limit
+        self.left = limit
+        self.essential_left = essential
+        self.cut = 0
+
+    def take(self, outputs: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+        if size <= self.left:
+            self.left -= size
+            return outputs
+        kept: list[dict[str, Any]] = []
+        dropped = 0
+        over = False
+        for output in outputs:
+            weight = len(json.dumps(output))
+            if output.get("output_type") == "error" or _is_observation(output):
+                if weight <= self.essential_left:
+                    self.essential_left -= weight
+                    kept.append(output)
+                else:
+                    over = True
+            elif weight <= self.left:
+                self.left -= weight
+                kept.append(output)
+            else:
+                self.left = 0
+                dropped += 1
+        if dropped:
+            self.cut += dropped
+            kept.insert(0, {"output_type": "stream", "name": "stdout", "text": (
+                f"[... {dropped} output(s) not kept: this notebook's output is over the autograder's limit of "
+                f"{self.limit:,} characters ...]\n")})
+        if over:
+            kept.append(_error("OutputLimit", "this cell's errors and checks are over the autograder's limit "
+                                              "for one notebook"))
+        return kept
+
+
+def _is_observation(output: dict[str, Any]) -> bool:
+    data = output.get("data")
+    return output.get("output_type") == "display_data" and isinstance(data, dict) and any(
+        key.startswith("application/vnd.coursekit.observation") for key in data)
+
+
+def _limits_hit(outputs: list[dict[str, Any]], limits: dict[str, Any], memory: int) -> list[str]:
+    """What the cell's errors say about the sandbox's limits (the student's code hit them)."""
+    found = []
+    for output in outputs:
+        if output.get("output_type") != "error":
+            continue
+        ename, evalue = str(output.get("ename", "")), str(output.get("evalue", ""))
+        if ename == "MemoryError":
+            found.append(f"MemoryError: the code hit the memory limit ({memory / 1e9:.3g} GB over the kernel)")
+        elif "Resource temporarily unavailable" in evalue and limits.get("processes"):
+            found.append(f"{ename}: the code hit the limit of {limits['processes']} processes and threads")
+        elif "No space left on device" in evalue and limits.get("tmp"):
+            found.append(f"{ename}: the code filled /tmp (its limit is {int(limits['tmp']) / 1e6:.3g} MB)")
+    return found
+
+
+def _resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _pipe_at_eof(fd: int) -> bool:
@@ -291,16 +463,41 @@ def _error(ename: str, evalue: str) -> dict[str, Any]:
     return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
 
 
-def _exit_reason(pid: int) -> str:
+def _signal_name(sig: int) -> str:
     try:
-        done, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        return "already reaped"
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
-        return f"killed by {name}" + (" - out of memory?" if sig == signal.SIGKILL else "")
-    return f"exit status {os.WEXITSTATUS(status)}"
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def _exit_reason(status: int, usage: Any, rss_start: int, memory: int) -> tuple[str, str]:
+    """(status, words) of a child that stopped by itself or was killed."""
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        if code == INTERNAL_EXIT:
+            return "lost", "the grader's side of the kernel failed (details in autograder.log)"
+        return "exited", f"the code ended the kernel's process (exit status {code})"
+    if not os.WIFSIGNALED(status):
+        return "lost", f"the kernel stopped (wait status {status})"
+    sig = os.WTERMSIG(status)
+    peak = getattr(usage, "ru_maxrss", 0) * 1024
+    if memory and peak >= rss_start + 0.8 * memory:
+        return "memory", (f"the kernel was killed ({_signal_name(sig)}) using {peak / 1e9:.3g} GB: out of memory "
+                          f"(the limit is {memory / 1e9:.3g} GB over the kernel)")
+    if sig in CRASH_SIGNALS:
+        return "crashed", f"the kernel crashed ({_signal_name(sig)}) while running the code"
+    return "killed", f"the kernel was killed by {_signal_name(sig)} (not by the grader)"
+
+
+def _fork() -> int | None:
+    """``os.fork()``, tried again for a moment while the sandbox's process limit is still full of
+    the last job's processes (killed, not yet gone); None if it stays full."""
+    for _ in range(50):
+        try:
+            return os.fork()
+        except BlockingIOError:
+            time.sleep(0.02)
+    return None
 
 
 def _kill_group(pid: int) -> None:
@@ -311,31 +508,30 @@ def _kill_group(pid: int) -> None:
             pass
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-
-
 def _clean_sandbox() -> None:
     """Kill every other process of the sandbox and empty /tmp: nothing outlives a job.
 
     Only ever called inside bubblewrap's own PID namespace and private /tmp.
     """
     me = os.getpid()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) not in (me, 1, os.getppid()):
+    keep = (me, 1, os.getppid())
+    deadline = time.monotonic() + 2.0
+    while True:  # until they are gone (they count against the process limit until then)
+        others = [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and int(e.name) not in keep]
+        for pid in others:
             try:
-                os.kill(int(entry.name), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                    break
+            except ChildProcessError:
                 break
-        except ChildProcessError:
+        if not others or time.monotonic() > deadline:
             break
+        time.sleep(0.005)
     for entry in Path("/tmp").iterdir():
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -348,8 +544,14 @@ def _clean_sandbox() -> None:
 
 def _child_main(cmd_r: int, res_w: int, workdir: Path, job: dict[str, Any], warm: dict[str, Any],
                 keep: tuple[int, ...]) -> None:
-    """The child of one job: set limits, then serve cells until told to stop. Never returns."""
+    """The child of one job: set limits, then serve cells until told to stop. Never returns.
+
+    It exits 0 when the zygote closes its command pipe, and ``INTERNAL_EXIT`` when the
+    grader's own code fails (the zygote then reports a fault that is not the student's).
+    """
+    code = INTERNAL_EXIT
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # only while a cell runs
         os.setpgid(0, 0)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1):
@@ -357,7 +559,16 @@ def _child_main(cmd_r: int, res_w: int, workdir: Path, job: dict[str, Any], warm
         for fd in keep:
             if fd > 2:
                 os.close(fd)
+        limits = job.get("limits") or {}
+        kernel = warm["kernel"]
+        kernel.Limits.memory = int(job.get("memory") or 0)
+        kernel.Limits.processes = int(limits.get("processes") or 0)
+        kernel.Limits.tmp = int(limits.get("tmp") or 0)
+        if limits.get("cell_output"):
+            kernel.Limits.cell_output = int(limits["cell_output"])
         _limit_memory(int(job.get("memory") or 0))
+        if limits.get("rlimit_nproc"):
+            _limit_processes(int(limits.get("processes") or 0))
         workdir.mkdir(parents=True, exist_ok=True)
         for name, data in (job.get("files") or {}).items():
             target = (workdir / name).resolve()
@@ -368,36 +579,79 @@ def _child_main(cmd_r: int, res_w: int, workdir: Path, job: dict[str, Any], warm
         os.environ["HOME"] = str(workdir)
         sys.path[:] = [p for p in sys.path if p not in ("", ".", str(workdir))]
         shell = warm["shell"]
-        kernel = warm["kernel"]
         guard = warm["guard"]
         namespace = shell.user_ns
         transform = shell.input_transformer_manager.transform_cell
         snapshot = warm["snapshot"]
         guard.install_audit_hook()
         _serve_cells(cmd_r, res_w, shell, namespace, snapshot, transform, kernel)
-    except BaseException:  # noqa: BLE001 - the zygote sees the exit and fails the cells
-        pass
-    os._exit(0)
+        code = 0
+    except BaseException as error:  # noqa: BLE001 - the zygote sees the exit status
+        try:
+            os.write(2, f"kernel: the grader's code failed: {type(error).__name__}: {error}\n".encode())
+        except BaseException:  # noqa: BLE001, S110
+            pass
+    os._exit(code)
 
 
 def _serve_cells(cmd_r: int, res_w: int, shell: Any, namespace: dict, snapshot: Any, transform: Any,
                  kernel: Any) -> None:
     count = 0
-    read, write = protocol.read_fd, protocol.write_fd
+    read, encode, write = protocol.read_fd, protocol.encode, os.write
     run_test, run_code = kernel.run_test_cell, kernel.run_code_cell
     restore_core = snapshot.restore_core
+    mask, pending, wait = signal.pthread_sigmask, signal.sigpending, signal.sigwait
+    interrupt = {signal.SIGINT}
+    block, unblock = signal.SIG_BLOCK, signal.SIG_UNBLOCK
     while True:
         message = read(cmd_r)
         if message is None or message.get("op") != "cell":
             return
         count += 1
+        try:  # the zygote's interrupt (SIGINT, at the time limit) may only land inside the cell
+            mask(unblock, interrupt)
+        except KeyboardInterrupt:
+            pass
         if message["test"]:
             outputs = run_test(message["source"], namespace, snapshot, count, transform)
         else:
             outputs = run_code(shell, message["source"], count)
+        mask(block, interrupt)
         # Nothing the cell patched may touch the reply or the next command.
         restore_core(sys.__stdout__, sys.__stderr__)
-        write(res_w, {"nonce": message["nonce"], "index": message["index"], "outputs": outputs})
+        reply = {"nonce": message["nonce"], "index": message["index"], "outputs": outputs,
+                 "cut": kernel.last_cut()}
+        try:
+            frame = encode(reply)
+        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as error:
+            frame = encode({"nonce": message["nonce"], "index": message["index"], "cut": True, "outputs": [
+                _error("OutputLimit", f"the cell's output could not be sent to the grader ({error})")]})
+        view = memoryview(frame)
+        while view:
+            view = view[write(res_w, view):]
+        if interrupt & pending():
+            wait(interrupt)  # an interrupt that came too late for the cell: not for the next one
+
+
+def _limit_processes(extra: int) -> None:
+    """At most ``extra`` more processes and threads, where RLIMIT_NPROC counts this sandbox only.
+
+    In a user namespace of its own (bubblewrap's), the kernel counts a user's processes per
+    namespace, so the limit holds against every way of starting one (``fork_exec`` included).
+    Root (outside) is exempt from RLIMIT_NPROC: there the coordinator uses a pids cgroup.
+    """
+    if extra <= 0:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/uid_map") as uid_map:
+            if uid_map.read().split() == ["0", "0", "4294967295"]:
+                return  # the machine's own namespace: the limit would count all of the user's processes
+        tasks = sum(len(os.listdir(f"/proc/{entry}/task")) for entry in os.listdir("/proc") if entry.isdigit())
+    except OSError:
+        return
+    resource.setrlimit(resource.RLIMIT_NPROC, (tasks + extra, tasks + extra))
 
 
 def _limit_memory(extra: int) -> None:
