@@ -49,7 +49,7 @@ def describe_train_manual(case: Case) -> str:
 
 
 def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and bool(torch.allclose(a.double(), b.double(), rtol=STEP_RTOL * 1000, atol=STEP_ATOL))
+    return a.shape == b.shape and bool(torch.allclose(a.double(), b.double(), rtol=STEP_RTOL, atol=STEP_ATOL))
 
 
 # --- gradient_step ------------------------------------------------------------------------------
