@@ -25,9 +25,12 @@ class Submission:
     edits: dict[str, str]
     loses: frozenset[str] = field(default_factory=frozenset)
     why: str = ""
+    #: Cells that may score 0 or full, by timing (a thread of the student's racing the tests).
+    may_lose: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "loses", frozenset(self.loses))
+        object.__setattr__(self, "may_lose", frozenset(self.may_lose))
 
 
 def wrong(student: str, cell: str, code: str, loses: set[str] | None = None, why: str = "") -> Submission:

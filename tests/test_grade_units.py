@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import math
 import os
 import sys
@@ -39,14 +40,50 @@ def test_bwrap_command_isolates(tmp_path):
     course = tmp_path / "course"
     (course / "submitted").mkdir(parents=True)
     (course / "gradebook.db").write_text("")
+    inside = Path(sandbox.code_folders()[0])  # a folder the sandbox shows: hiding takes effect there
+    hidden_dir = next(p for p in inside.iterdir() if p.is_dir() and not p.is_symlink())
+    hidden_file = next(p for p in hidden_dir.rglob("*") if p.is_file() and not p.is_symlink())
     argv = sandbox.bwrap_command("/usr/bin/bwrap", ["python", "-m", "x"],
-                                 hide=[course, course / "gradebook.db"], env={"A": "1"})
+                                 hide=[course, course / "gradebook.db", hidden_dir, hidden_file], env={"A": "1"})
     joined = " ".join(argv)
-    for flag in ("--ro-bind / /", "--tmpfs /tmp", "--unshare-all", "--die-with-parent", "--new-session",
-                 "--cap-drop ALL", "--clearenv", f"--tmpfs {course} --remount-ro {course}",
-                 f"--ro-bind /dev/null {course / 'gradebook.db'}", "--setenv A 1"):
+    for flag in ("--ro-bind /usr /usr", "--tmpfs /tmp", "--unshare-all", "--die-with-parent", "--new-session",
+                 "--cap-drop ALL", "--clearenv", f"--tmpfs {hidden_dir} --remount-ro {hidden_dir}",
+                 f"--ro-bind /dev/null {hidden_file}", "--remount-ro /", "--setenv A 1"):
         assert flag in joined, flag
+    assert "--ro-bind / /" not in joined  # only the system's folders, the Python and the kit
+    assert str(course) not in joined  # outside every folder shown: absent already, nothing to cover
     assert argv[-4:] == ["--", "python", "-m", "x"]
+
+
+def test_code_folders_are_the_python_and_the_kit_never_a_checkout():
+    import coursekit
+
+    folders = sandbox.code_folders()
+    kit = Path(coursekit.__file__).resolve().parents[1]
+    assert any(f == kit or f in kit.parents for f in folders)
+    assert any(f == Path(sys.prefix).resolve() or f in Path(sys.prefix).resolve().parents for f in folders)
+    repo = Path(__file__).resolve().parents[1]
+    assert repo not in folders and not any(f in repo.parents for f in folders)  # the checkout itself
+
+
+@pytest.mark.skipif(sandbox.find_bwrap() is None, reason="bubblewrap (bwrap) is not installed")
+def test_a_worker_sees_no_folder_of_the_disk_but_the_system_python_and_kit(tmp_path):
+    """Another checkout of the course anywhere (a home folder, /work, /opt) is out of sight."""
+    import subprocess
+
+    show = sorted({Path(part).parts[1] for part in map(str, sandbox.code_folders())})
+    script = "import os, json; print(json.dumps([sorted(os.listdir('/')), os.path.isdir(os.path.expanduser('~root'))]))"
+    argv = sandbox.bwrap_command(sandbox.find_bwrap(), [sys.executable, "-I", "-c", script], hide=[], env={})
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
+    top, _ = json.loads(done.stdout)
+    allowed = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "sys", "dev", "proc", "tmp", *show}
+    assert set(top) <= allowed, set(top) - allowed
+    repo = Path(__file__).resolve().parents[1]
+    check = "import os, sys; print(sorted(os.listdir(sys.argv[1])) if os.path.isdir(sys.argv[1]) else [])"
+    argv = sandbox.bwrap_command(sandbox.find_bwrap(), [sys.executable, "-I", "-c", check, str(repo)],
+                                 hide=[], env={})
+    seen = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "autograder" not in seen and "source" not in seen, seen
 
 
 def test_hidden_paths_hide_the_course_and_the_answer_key_but_not_the_kit(tmp_path):
@@ -180,7 +217,7 @@ def test_sandbox_binds_back_a_python_kept_under_tmp(monkeypatch, tmp_path):
     assert argv.index(str(venv)) > argv.index("/tmp")  # bound after the tmpfs that hides /tmp
     assert ["--ro-bind", str(venv), str(venv)] == argv[argv.index(str(venv)) - 1:argv.index(str(venv)) + 2]
     monkeypatch.setattr(sandbox.sys, "prefix", "/usr")
-    assert "/usr" not in sandbox.bwrap_command("bwrap", ["python"], hide=[], env={})
+    assert sandbox.bwrap_command("bwrap", ["python"], hide=[], env={}).count("/usr") == 2  # its system bind only
 
 
 # --- limits, faults and state (issue 11) ---

@@ -32,8 +32,9 @@ def worker_command(root: Path, database: str, sandboxed: bool, figures: bool = F
         path = Path(database.removeprefix("sqlite:///"))
         if path.exists() and not any(h == path or h in path.parents for h in hide):
             hide.append(path)
+    caches = [Path(env["AUTOGRADER_MPL_CACHE"])] if "AUTOGRADER_MPL_CACHE" in env else []
     return sandbox.bwrap_command(bwrap, command, hide=hide, env=env, tmp_size=tmp_size,
-                                 shm_size=limits.SHM_BYTES), None
+                                 shm_size=limits.SHM_BYTES, show=caches), None
 
 
 def warmup_cells(root: Path, assignment: str) -> list[str]:

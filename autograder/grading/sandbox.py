@@ -1,14 +1,17 @@
 """The bubblewrap command line a zygote runs under, and the check that bubblewrap exists.
 
-What the sandbox gives each worker: a read-only view of the machine; the course
-folder (submissions, autograded notebooks, the gradebook) hidden behind empty
-folders; its own /tmp, /dev/shm, PID namespace and no network; no capabilities;
-it dies with the grader. Student notebooks reach it only through the zygote's
+What the sandbox gives each worker: a read-only view of the machine's system
+folders, the Python it runs and the student kit, and nothing else of the disk (no
+home folders, no other checkouts of the course); the course folder (submissions,
+autograded notebooks, the gradebook) and the instructor's package hidden behind
+empty folders; its own /tmp, /dev/shm, PID namespace and no network; no
+capabilities; it dies with the grader. Student notebooks reach it only through the zygote's
 stdin, one submission at a time.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +33,11 @@ START_HINT = (
     "bubblewrap needs user namespaces (or root), which containers and nested sandboxes often forbid: "
     "allow them, or run with --unsafe-no-sandbox only where the container itself is the sandbox."
 )
+
+
+#: The machine's folders a worker sees, read-only: programs, libraries, configuration, and
+#: /sys (torch reads the CPU's layout there). Everything else on the disk is absent.
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -72,19 +80,22 @@ def hidden_paths(course_root: Path, package_dir: Path, kit_dir: Path | None = No
 
 
 def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: dict[str, str],
-                  tmp_size: int = 0, shm_size: int = 0) -> list[str]:
+                  tmp_size: int = 0, shm_size: int = 0, show: Iterable[Path] = ()) -> list[str]:
     """The full argv that runs ``command`` inside the sandbox.
 
+    ``hide``: paths to cover where they lie inside a folder the sandbox sees (elsewhere they
+    are absent already). ``show``: more folders to see, read-only (caches, never code).
     ``tmp_size``/``shm_size``: bytes /tmp and /dev/shm may hold (0: the kernel's default,
     half the machine's memory). Files there are memory outside the submission's own limit.
     """
     argv = [
         bwrap,
-        "--ro-bind", "/", "/",
+        *_system_folders(),
         "--dev", "/dev",
         "--proc", "/proc",
         *_size(tmp_size), "--tmpfs", "/tmp",
-        *_code_under_tmp(),
+        *_code_folders(),
+        *[arg for path in show if path.is_dir() for arg in ("--ro-bind", str(path), str(path))],
         *_size(shm_size), "--tmpfs", "/dev/shm",
         "--unshare-all",  # network, PIDs, IPC, UTS, cgroups
         "--die-with-parent",
@@ -92,11 +103,15 @@ def bwrap_command(bwrap: str, command: list[str], *, hide: Iterable[Path], env: 
         "--cap-drop", "ALL",
         "--clearenv",
     ]
+    seen = [*visible_folders(), *show]
     for path in hide:
+        if not any(path == folder or folder in path.parents for folder in seen):
+            continue
         if path.is_dir() and not path.is_symlink():
             argv += ["--tmpfs", str(path), "--remount-ro", str(path)]
         elif path.exists() or path.is_symlink():
             argv += ["--ro-bind", "/dev/null", str(path)]
+    argv += ["--remount-ro", "/"]  # the sandbox's own root: no files outside /tmp's limit
     for key, value in sorted(env.items()):
         argv += ["--setenv", key, value]
     argv += ["--chdir", "/tmp", "--", *command]
@@ -107,19 +122,47 @@ def _size(size: int) -> list[str]:
     return ["--size", str(int(size))] if size > 0 else []
 
 
-def _code_under_tmp() -> list[str]:
-    """Read-only binds for the Python and the package when they live under /tmp.
+def _system_folders() -> list[str]:
+    """Read-only binds of :data:`SYSTEM_FOLDERS` (symbolic links, as in merged-/usr systems, kept as links)."""
+    argv: list[str] = []
+    for name in SYSTEM_FOLDERS:
+        path = Path(name)
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), name]
+        elif path.is_dir():
+            argv += ["--ro-bind", name, name]
+    return argv
 
-    The sandbox gets an empty /tmp of its own; a checkout or virtual environment kept
-    there (as CI clones often are) would vanish with it, and the worker could not start.
-    """
-    tmp = Path("/tmp").resolve()
+
+def code_folders() -> list[Path]:
+    """The folders of code a worker needs besides the system's: this Python (its virtual
+    environment and the installation it was made from) and the student kit. Never the
+    folder the grader was started from, nor anything on ``sys.path`` by chance: a checkout
+    of the course there would hold the answer key."""
     import coursekit
 
     kit = Path(coursekit.__file__).resolve().parents[1]
+    found = sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), kit})
+    # A folder inside another one is bound with it.
+    return [p for p in found if not any(q in p.parents for q in found)]
+
+
+def visible_folders() -> list[Path]:
+    """Every folder of the disk a worker sees (system and code), resolved."""
+    system = [Path(name).resolve() for name in SYSTEM_FOLDERS if Path(name).is_dir()]
+    return sorted({*system, *code_folders()})
+
+
+def _code_folders() -> list[str]:
+    """Read-only binds of :func:`code_folders` that the system folders do not already hold.
+
+    Bound after the empty /tmp, so that a checkout or virtual environment kept under /tmp
+    (as CI clones often are) stays visible.
+    """
+    system = [Path(name) for name in SYSTEM_FOLDERS if Path(name).is_dir() and not Path(name).is_symlink()]
     binds: list[str] = []
-    for path in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), kit}):
-        if tmp in path.parents:
+    for path in code_folders():
+        if not any(path == s or s in path.parents for s in system):
             binds += ["--ro-bind", str(path), str(path)]
     return binds
 

@@ -10,6 +10,8 @@ one must lose ``test_to_batch`` and nothing else.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from autograder.submissions import Submission, right, wrong
 
 #: What every attack does when its trick finds nothing: a wrong answer (int64, no column).
@@ -23,9 +25,10 @@ if "to_batch" not in globals():
 ALL_CELLS = {"test_to_batch", "test_stack_features", "test_add_batch_dim", "test_linear_forward", "test_mse"}
 
 
-def attack(student: str, code: str, why: str, loses: set[str] | None = None) -> Submission:
-    return wrong(student, "to_batch", code + "\n" + FALLBACK,
-                 loses=loses, why=why)
+def attack(student: str, code: str, why: str, loses: set[str] | None = None,
+           may_lose: set[str] = frozenset()) -> Submission:
+    found = wrong(student, "to_batch", code + "\n" + FALLBACK, loses=loses, why=why)
+    return replace(found, may_lose=frozenset(may_lose))
 
 
 ATTACKS = [
@@ -39,7 +42,10 @@ except Exception:
 import importlib.util, pathlib, sys
 import coursekit
 _here = pathlib.Path(coursekit.__file__).resolve()
-for _root in [*_here.parents, pathlib.Path("/work/main"), pathlib.Path.home()]:
+import glob
+_elsewhere = [pathlib.Path(f).parents[2] for depth in range(1, 5)
+              for f in glob.glob("/" + "*/" * depth + "autograder/reference/tensors.py")]
+for _root in [*_here.parents, pathlib.Path("/work/main"), pathlib.Path.home(), *_elsewhere]:
     _file = _root / "autograder" / "reference" / "tensors.py"
     if _file.is_file():
         _spec = importlib.util.spec_from_file_location("stolen", _file)
@@ -55,7 +61,7 @@ except NameError:
         from autograder.reference.tensors import to_batch
     except Exception:
         pass
-""", "the answer key by file path next to the kit, and the repository put on sys.path: hidden"),
+""", "the answer key by file path next to the kit, in any checkout on the disk, and the repository put on sys.path: the sandbox shows only the system, the Python and the kit"),
     attack("import_via_editable_finder", """
 import glob, importlib.util, pathlib, re, site, sys
 for _dir in [*sys.path, *site.getsitepackages()]:
@@ -205,8 +211,9 @@ def _keep_patching():
         time.sleep(0.0005)
 
 threading.Thread(target=_keep_patching, daemon=True).start()
-""", "a background thread patching the hidden checks away: no observation, no points (in every cell it "
-       "reaches, since the thread outlives its own)", loses=ALL_CELLS),
+""", "a background thread patching the hidden checks away: no observation, no points. It outlives its "
+       "cell, so later cells lose too wherever it wins the race: it can take points, never give them",
+       may_lose=ALL_CELLS - {"test_to_batch"}),
     attack("forged_observation", """
 from coursekit.runtime import kernel as _kernel
 

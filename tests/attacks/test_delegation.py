@@ -33,7 +33,11 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("submission", ATTACKS, ids=[a.student for a in ATTACKS])
 def test_delegation_attack_scores_zero_on_its_cell(graded, submission):
     expected = {cell: (0.0 if cell in submission.loses else points) for cell, points in graded.points.items()}
-    assert graded.scores(submission.student) == expected, submission.why
+    scores = graded.scores(submission.student)
+    for cell in submission.may_lose:  # timing decides: nothing in between, never more than full
+        assert scores[cell] in (0.0, graded.points[cell]), (cell, submission.why)
+        expected[cell] = scores[cell]
+    assert scores == expected, submission.why
 
 
 @pytest.mark.parametrize("submission", HONEST, ids=[h.student for h in HONEST])
