@@ -344,3 +344,26 @@ def test_machine_faults_are_recognised_in_their_wrappers(tmp_path):
                                         gradebook=database)
     assert readonly.reason == "read_only" and "its folder is" in readonly.message
     assert faults.environment_fault(ValueError("something else"), gradebook=database) is None
+
+
+def test_torch_first_use_changes_nothing_the_guard_watches():
+    """torch sets some globals at a process's first use of a feature (each optimizer class wraps
+    its ``step``, the profiler's flags, ``torch.func``'s seed wrapper): the zygote's warm-up takes
+    them all, so a student's first RMSprop or ``torch.func.grad`` is not a tamper."""
+    import subprocess
+
+    script = """
+from coursekit.runtime import zygote
+parts = zygote._warm_imports(["import torch"])
+import torch
+for cls in (torch.optim.RMSprop, torch.optim.AdamW, torch.optim.Adagrad, torch.optim.LBFGS, torch.optim.SGD):
+    w = torch.zeros(2, requires_grad=True)
+    opt = cls([w], lr=0.1)
+    def closure():
+        opt.zero_grad(); loss = (w ** 2).sum() + w.sum(); loss.backward(); return loss
+    opt.step(closure)
+torch.func.grad(lambda t: (t ** 3).sum())(torch.ones(3))
+print([c for c in parts["snapshot"].changes() if not c.startswith("builtins.")])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

@@ -69,8 +69,10 @@ def _warm_imports(warmup: list[str] | None = None) -> dict[str, Any]:
     # Hidden checks hand their observations to the test cell's outputs; the judge is outside.
     engine.set_sink(kernel.emit_observation)
     seed, dtype = torch.initial_seed(), torch.get_default_dtype()
-    if not warmup:  # the instructor's notebook, when given, warms up exactly what is needed
-        _warm_up(torch)
+    # Always, release notebook or not: torch's first optimizer step and first torch.func call
+    # set globals (torch.autograd.profiler's, torch.manual_seed's wrapper) that the tamper
+    # guard would otherwise see change inside a student's test cell.
+    _warm_up(torch)
     shell = kernel.make_shell()
     _run_instructor_code(warmup or [])
     torch.manual_seed(seed)  # a fresh kernel's random numbers, as under stock nbgrader
@@ -105,6 +107,16 @@ def _warm_up(torch: Any) -> None:
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=4, shuffle=True)
     for _ in loader:
         pass
+    # Each optimizer class wraps its own ``step`` at its first instance: all of them, now.
+    for cls in vars(optim).values():
+        if isinstance(cls, type) and issubclass(cls, optim.Optimizer) and cls is not optim.Optimizer:
+            try:
+                cls([torch.zeros(1, requires_grad=True)], lr=0.01)
+            except Exception:  # noqa: BLE001, S112 - one that needs more arguments is set up at its first use
+                continue
+    import torch.func
+
+    torch.func.grad(lambda t: (t * t).sum())(torch.ones(2))
 
 
 def _run_instructor_code(cells: list[str]) -> None:
