@@ -79,17 +79,20 @@ def grade(
         signal.signal(signal.SIGTERM, previous)
     if run.results:
         console.print(summary_table(assignment, run.results))
+    unlogged = _log_failure(run.log_path)
     if run.problems:
-        console.print(f"{len(run.problems)} problem(s) logged in {run.log_path}:")
+        logged = f"logged in {run.log_path}" if not unlogged else f"({run.log_path} could not be written: {unlogged})"
+        console.print(f"{len(run.problems)} problem(s) {logged}:", highlight=False)
         for message in run.problems[:SHOWN_PROBLEMS]:
             console.print(f"  - {message}", markup=False, highlight=False)
         if len(run.problems) > SHOWN_PROBLEMS:
-            console.print(f"  ... and {len(run.problems) - SHOWN_PROBLEMS} more in {run.log_path}")
+            console.print(f"  ... and {len(run.problems) - SHOWN_PROBLEMS} more"
+                          + ("" if unlogged else f" in {run.log_path}"), highlight=False)
     not_done = [r.student for r in run.results if r.status == "not graded"]
     if run.stopped is not None:
         done = sum(r.status in ("graded", "problems") for r in run.results)
         console.print(f"[bold red]stopped:[/] {run.stopped}", highlight=False)
-        where = "" if run.stopped.reason == "interrupted" else f" (details in {run.log_path})"
+        where = "" if run.stopped.reason == "interrupted" or unlogged else f" (details in {run.log_path})"
         console.print(f"{done} submission(s) graded and written; {len(not_done)} not graded: run the same command "
                       f"again to grade them{where}.", highlight=False)
         raise typer.Exit(130 if run.stopped.reason == "interrupted" else 2)
@@ -99,6 +102,15 @@ def grade(
                       "Nothing was written for them; run the same command again once the cause is fixed.",
                       highlight=False)
         raise typer.Exit(1)
+
+
+def _log_failure(path: Path | None) -> str | None:
+    """Why the run's log could not be written (a full disk, a read-only folder), or None."""
+    from autograder.reports.summary import file_logger
+
+    if path is None:
+        return None
+    return next((h.failed for h in file_logger(path).handlers if getattr(h, "failed", None)), None)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -26,8 +26,10 @@ import json
 import os
 import queue
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -316,7 +318,8 @@ class _Run:
             item.event = event
             sub.open.discard(event.job_id)
             if event.problems and event.status not in NOT_THE_STUDENTS:
-                self.log(f"{student}: {event.status}: " + "; ".join(event.problems))
+                said = "" if event.status == "ok" else f"{event.status}: "  # "ok" with problems: output cut
+                self.log(f"{student}: {said}" + "; ".join(event.problems))
             if event.status == "nostart" and not self.workers.ever_ready:
                 raise RunStopped(f"the sandbox could not start: {_last(self.workers.start_errors)}\n{START_HINT}",
                                  "sandbox")
@@ -338,7 +341,8 @@ class _Run:
                 self._give_up(sub, again)
             return
         try:
-            result = self._commit(sub)
+            with _interrupts_deferred():  # written whole, and counted as written, or not at all
+                result = self.results[sub.student] = self._commit(sub)
         except (KeyboardInterrupt, RunStopped):
             raise
         except Exception as error:  # noqa: BLE001 - the grader's error: never the student's
@@ -353,8 +357,8 @@ class _Run:
             else:
                 self._give_up(sub, [why])
             return
-        self.results[sub.student] = result
         self.progress(result)
+        self._guard(self._save_state, writing=self.state.path)
 
     def _why_again(self, sub: _Submission, item: _Pending) -> str | None:
         """Why this notebook's run does not count (not the student's doing), or None."""
@@ -479,7 +483,7 @@ class _Run:
             dest = self.autograded / student / self.assignment
             _swap(staging, dest)
             self.state.record(self.assignment, student, sub.fingerprint, [i.notebook for i in sub.items.values()])
-            self._save_state()
+            self.unsaved = True  # saved by the caller: a full disk there stops the run, with this one written
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -511,6 +515,29 @@ class _Run:
         else:
             each = 2 * sum(_folder_size(folder) for _, folder, _ in self.plan.work[:5]) / min(5, len(self.plan.work))
         return int(each * left * 1.2) + (4 << 20)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait for the end of the block (in the main thread; elsewhere signals
+    never land anyway): a submission is written whole (gradebook, notebooks, state) and counted
+    as written, or not at all. The signal is then delivered as it would have been."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    previous = {number: signal.signal(number, hold) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 @contextlib.contextmanager

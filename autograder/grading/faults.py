@@ -14,13 +14,13 @@ import stat as stats
 from dataclasses import dataclass
 from pathlib import Path
 
-_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 @dataclass
 class Fault:
-    """A fault of the machine: ``reason`` (disk_full | gradebook_locked | read_only) and the words."""
+    """A fault of the machine: ``reason`` (disk_full | too_large | gradebook_locked | read_only) and the words."""
 
     reason: str
     message: str
@@ -37,6 +37,9 @@ def environment_fault(error: BaseException, *, gradebook: Path | None, writing: 
         if isinstance(link, OSError) and link.errno in _FULL:
             where = Path(link.filename) if link.filename else (writing or gradebook)
             return Fault("disk_full", disk_full(where, need))
+        if isinstance(link, OSError) and link.errno == errno.EFBIG:
+            where = Path(link.filename) if link.filename else (writing or gradebook)
+            return Fault("too_large", too_large(where))
         if isinstance(link, OSError) and link.errno in _DENIED:
             where = Path(link.filename) if link.filename else (writing or gradebook)
             return Fault("read_only", read_only(where, link.strerror or "permission denied"))
@@ -90,6 +93,19 @@ def disk_full(where: Path | None, need: int, what: str = "") -> str:
     writing = f" writing {what or where}" if (what or where) else ""
     return (f"the disk is full{writing} ({free} on the disk holding {folder}): {need_text}, then run the same "
             f"command again to grade the rest")
+
+
+def too_large(where: Path | None) -> str:
+    """A file that may not grow any more: this process's ``RLIMIT_FSIZE``, or the file system's largest file."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        limit = (f"the largest file this process may write ({_size(soft)}, `ulimit -f`): raise that limit, then run "
+                 f"the same command again to grade the rest")
+    else:
+        limit = "the largest file its file system can hold: move the course to another file system"
+    return f"cannot write {where or 'a file'}: it would grow over {limit}"
 
 
 def read_only(where: Path | None, why: str, gradebook: bool = False) -> str:

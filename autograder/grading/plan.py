@@ -39,7 +39,7 @@ class RunStopped(GradeError):
 
     def __init__(self, message: str, reason: str, results: list[Result] | None = None) -> None:
         super().__init__(message)
-        self.reason = reason  # interrupted | disk_full | gradebook_locked | read_only | sandbox | error
+        self.reason = reason  # interrupted | disk_full | too_large | gradebook_locked | read_only | sandbox | error
         self.results = results or []
 
 
