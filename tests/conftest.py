@@ -103,3 +103,15 @@ def graded_by_stock(tmp_path_factory: pytest.TempPathFactory):
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail loudly where ``--dist loadgroup`` lost its groups (pytest 9.2 with pytest-xdist 3.8:
+    pytest-xdist#1386): every class fixture shared by a group would be graded on each worker."""
+    config = session.config
+    if not getattr(config.option, "loadgroup", False) or not hasattr(config, "workerinput"):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"--dist loadgroup ignores xdist_group here (for example {lost[0]}); "
+                                "install the pytest the test extra pins (pip install -e '.[test]')")

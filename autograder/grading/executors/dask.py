@@ -51,7 +51,7 @@ from typing import Any
 from distributed import Client, Future, LocalCluster, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from autograder.grading import launch, limits, pool, settings
+from autograder.grading import launch, limits, pool, sandbox, settings
 from autograder.grading.plan import RunStopped
 
 LOG = logging.getLogger("autograder.dask")
@@ -214,19 +214,40 @@ def worker_pool(config: dict[str, Any], size: int, log: Log) -> pool.Pool:
 
 
 def hide_more(argv: list[str], paths: str) -> list[str]:
-    """A bubblewrap command line that also hides ``paths`` (``os.pathsep``-separated): what a worker
-    machine shared by several courses must keep from every sandbox (the other courses' folders)."""
+    """A bubblewrap command line that also hides ``paths`` (``os.pathsep``-separated), where the
+    sandbox would see them: what a worker machine shared by several courses must keep from every
+    sandbox when their folders lie inside one it shows (all of them and the virtual environment
+    under ``/srv/courses``, say). A folder that holds the Python or the kit the sandbox runs is
+    hidden entry by entry, those aside."""
+    code = sandbox.code_folders()
+    seen = sandbox.visible_folders()
     extra: list[str] = []
     for text in filter(None, paths.split(os.pathsep)):
-        path = Path(text)
-        if path.is_dir() and not path.is_symlink():
-            extra += ["--tmpfs", str(path), "--remount-ro", str(path)]
-        elif path.exists():
-            extra += ["--ro-bind", "/dev/null", str(path)]
-    if not extra or "--chdir" not in argv:
+        for path in _hideable(Path(text).resolve(), code):
+            if not any(path == folder or folder in path.parents for folder in seen):
+                continue  # outside what the sandbox shows: absent there already
+            if path.is_dir() and not path.is_symlink():
+                extra += ["--tmpfs", str(path), "--remount-ro", str(path)]
+            elif path.exists() or path.is_symlink():
+                extra += ["--ro-bind", "/dev/null", str(path)]
+    # Before the sandbox's root is made read-only (and its working folder set): as bwrap_command hides.
+    at = next((i for i in range(len(argv) - 1) if argv[i:i + 2] == ["--remount-ro", "/"]), None)
+    if at is None:
+        at = argv.index("--chdir") if "--chdir" in argv else None
+    if not extra or at is None:
         return argv
-    at = argv.index("--chdir")
     return [*argv[:at], *extra, *argv[at:]]
+
+
+def _hideable(path: Path, code: list[Path]) -> list[Path]:
+    """``path``, or (when it holds some of the ``code`` folders) its entries that hold none."""
+    if path.is_symlink() or not path.is_dir():
+        return [path]
+    if path in code:
+        return []
+    if not any(path in c.parents for c in code):
+        return [path]
+    return [p for child in sorted(path.iterdir()) for p in _hideable(child, code)]
 
 
 def with_gpu_devices(argv: list[str]) -> list[str]:
@@ -434,7 +455,11 @@ class DaskExecutor:
         when, workers = self._workers_cache
         if time.monotonic() - when > 1.0:
             try:
-                workers = dict(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+                try:  # every worker: some versions list 5 by default, older ones take no n_workers
+                    info = self.client.scheduler_info(n_workers=-1)
+                except TypeError:
+                    info = self.client.scheduler_info()
+                workers = dict(info.get("workers", {}))
             except Exception:  # noqa: BLE001 - an unreachable scheduler: none known
                 workers = {}
             self._workers_cache = (time.monotonic(), workers)
