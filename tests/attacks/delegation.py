@@ -61,7 +61,8 @@ except NameError:
         from autograder.reference.tensors import to_batch
     except Exception:
         pass
-""", "the answer key by file path next to the kit, in any checkout on the disk, and the repository put on sys.path: the sandbox shows only the system, the Python and the kit"),
+""", "the answer key by file path next to the kit, in any checkout on the disk, and the repository put on "
+       "sys.path: the sandbox shows only the system, the Python and the kit"),
     attack("import_via_editable_finder", """
 import glob, importlib.util, pathlib, re, site, sys
 for _dir in [*sys.path, *site.getsitepackages()]:
