@@ -32,16 +32,16 @@ def grade(
     timeout: Annotated[float, typer.Option("--timeout", min=0,
                                            help="Seconds per cell (0: the course's Execute.timeout).")] = 0,
     memory: Annotated[float, typer.Option("--memory", min=0.1, help="Memory limit per submission, in GB.")] = 4.0,
-    force: Annotated[bool, typer.Option("--force", is_flag=True,
+    force: Annotated[bool, typer.Option("--force",
                                         help="Regrade every submission, not only new or changed.")] = False,
     figures: Annotated[bool, typer.Option(
         "--figures/--no-figures", help="Draw plots into autograded/ (slower; scores never depend on them).")] = False,
     unsafe_no_sandbox: Annotated[bool, typer.Option(
-        "--unsafe-no-sandbox", is_flag=True, help="Run student code without bubblewrap (trusted code only).")] = False,
+        "--unsafe-no-sandbox", help="Run student code without bubblewrap (trusted code only).")] = False,
     dask: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional here
         "--dask", metavar="ADDRESS", help="Run the sandboxes on a Dask cluster: its scheduler (tcp://host:8786), "
                                           "or local:N for N one-thread workers on this machine.")] = None,
-    gpu: Annotated[bool, typer.Option("--gpu", is_flag=True, help=(
+    gpu: Annotated[bool, typer.Option("--gpu", help=(
         "With --dask: each submission asks for a worker with a GPU resource (--resources GPU=1)."))] = False,
 ) -> None:
     """Grade every submission of ASSIGNMENT into the nbgrader gradebook and autograded/."""
