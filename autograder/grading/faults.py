@@ -117,9 +117,9 @@ def read_only(where: Path | None, why: str, gradebook: bool = False) -> str:
                 f"the course, or remount it writable")
     details = []
     if path.is_file():
-        details.append(f"the file is {_mode(path)}")
+        details.append(f"the file is {describe_mode(path)}")
     folder = path if path.is_dir() else path.parent
-    details.append(f"its folder is {_mode(folder)}")
+    details.append(f"its folder is {describe_mode(folder)}")
     fix = f"make {'it and its folder' if path.is_file() else 'the folder'} writable by you (chmod u+w)"
     note = " (SQLite writes a journal beside the gradebook)" if gradebook else ""
     return f"cannot write {what}{where}: {why}; {', '.join(details)}{note}: {fix}, then run the same command again"
@@ -191,7 +191,8 @@ def _read_only_fs(path: Path) -> bool:
         return False
 
 
-def _mode(path: Path) -> str:
+def describe_mode(path: Path) -> str:
+    """A path's permissions and owner, for a message: ``-rw-r--r-- (owner ada)``."""
     try:
         stat = path.stat()
     except OSError as error:

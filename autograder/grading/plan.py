@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading import limits
+from autograder.grading.faults import describe_mode
 from autograder.grading.state import State, fingerprint, is_current
 
 LOCK_FILE = ".autograder.lock"
@@ -151,7 +152,7 @@ def course_lock(root: Path) -> Iterator[None]:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as error:
         raise GradeError(f"cannot create the lock file {path}: {error.strerror}: the course folder must be "
-                         f"writable by you ({_mode(path.parent)})") from None
+                         f"writable by you ({describe_mode(path.parent)})") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -181,21 +182,6 @@ def _read_holder(fd: int) -> str:
     except OSError:
         text = ""
     return text or "its PID is not recorded"
-
-
-def _mode(path: Path) -> str:
-    try:
-        stat = path.stat()
-    except OSError as error:
-        return error.strerror or "missing"
-    import pwd
-    import stat as stats
-
-    try:
-        owner = pwd.getpwuid(stat.st_uid).pw_name
-    except KeyError:
-        owner = str(stat.st_uid)
-    return f"{stats.filemode(stat.st_mode)}, owner {owner}"
 
 
 def _short(text: str, width: int = 120) -> str:
