@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,10 @@ from autograder.grading.gradebook import cell_scores  # noqa: E402
 from autograder.grading.nbgrader_commands import generate_assignment, new_course  # noqa: E402
 
 
-def build_class(workdir: Path, assignment: str, students: int) -> Path:
-    """A course at ``workdir`` with ``students`` submissions of ``assignment``."""
+def build_class(workdir: Path, assignment: str, students: int,
+                extra_cells: Callable[[int], list[str]] | None = None) -> Path:
+    """A course at ``workdir`` with ``students`` submissions of ``assignment``; ``extra_cells(n)``:
+    code cells put into student n's notebook after its first cell."""
     import nbformat
 
     from tests.corpus import Submission, build_notebook
@@ -50,7 +53,9 @@ def build_class(workdir: Path, assignment: str, students: int) -> Path:
         variant = variants[number % len(variants)]
         folder = course / "submitted" / f"s{number:03d}" / assignment
         folder.mkdir(parents=True)
-        nbformat.write(build_notebook(source, variant), folder / notebook)
+        nb = build_notebook(source, variant)
+        nb.cells[1:1] = [nbformat.v4.new_code_cell(code) for code in (extra_cells(number) if extra_cells else [])]
+        nbformat.write(nb, folder / notebook)
     return course
 
 

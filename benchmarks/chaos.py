@@ -41,39 +41,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.course import NOTEBOOKS  # noqa: E402
 from autograder.grading.gradebook import cell_scores  # noqa: E402
-from autograder.grading.nbgrader_commands import generate_assignment, new_course  # noqa: E402
+from benchmarks import bench_grade  # noqa: E402
 
 PYTHON = sys.executable.encode()
 JOB = re.compile(r"/job-([^/]+)/")
 
 
 def build_class(workdir: Path, assignment: str, students: int) -> Path:
-    import nbformat
-    from nbformat.v4 import new_code_cell
+    """The benchmark's class, each notebook slowed by a cell (time to land a fault mid-run); every
+    4th student's output far over the limits (cut, never a score)."""
+    def extra(number: int) -> list[str]:
+        flood = ["print('x' * 30_000_000)\nfor i in range(20_000):\n    print(i)"] if number % 4 == 3 else []
+        return ["import time\ntime.sleep(0.8)", *flood]
 
-    from tests.corpus import Submission, build_notebook
-
-    course = new_course(workdir, ROOT, [assignment])
-    generate_assignment(course, assignment)
-    notebook = f"{NOTEBOOKS[assignment]}.ipynb"
-    source = nbformat.read(course / "source" / assignment / notebook, as_version=4)
-    try:
-        from tests.corpus.registry import submissions_for
-
-        variants = [Submission("reference", {}), *submissions_for(assignment)]
-    except (ImportError, KeyError):
-        variants = [Submission("reference", {})]
-    for number in range(students):
-        nb = build_notebook(source, variants[number % len(variants)])
-        nb.cells.insert(1, new_code_cell("import time\ntime.sleep(0.8)"))
-        if number % 4 == 3:  # output far over the limits: cut, never a score
-            nb.cells.insert(2, new_code_cell("print('x' * 30_000_000)\nfor i in range(20_000):\n    print(i)"))
-        folder = course / "submitted" / f"s{number:03d}" / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / notebook)
-    return course
+    return bench_grade.build_class(workdir, assignment, students, extra)
 
 
 def all_scores(course: Path, assignment: str) -> dict[str, dict[str, float]]:
