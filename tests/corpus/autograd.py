@@ -437,6 +437,19 @@ SUBMISSIONS = [
                 return [W, b, losses]
             """,
     }, why="autograd.functional.jacobian, b made before W, zeroing first, a list returned"),
+    right("torch_func_grad", {
+        "derivative": """
+            import torch.func
+
+            def derivative(f, x):
+                return float(torch.func.grad(f)(torch.tensor(float(x))))
+            """,
+        "partials": """
+            def partials(f, *values):
+                tensors = tuple(torch.tensor(float(v)) for v in values)
+                return [float(g) for g in torch.func.grad(f, argnums=tuple(range(len(tensors))))(*tensors)]
+            """,
+    }, why="torch.func.grad (its first call wraps torch.manual_seed: the grader's warm-up takes it, no tamper)"),
     right("autograd_grad_style", {
         "derivative": """
             import sys
