@@ -147,10 +147,14 @@ def code_folders() -> list[Path]:
     return [p for p in found if not any(q in p.parents for q in found)]
 
 
+def _system_dirs() -> list[Path]:
+    """The :data:`SYSTEM_FOLDERS` this machine has as real folders (links point into them)."""
+    return [Path(name) for name in SYSTEM_FOLDERS if Path(name).is_dir() and not Path(name).is_symlink()]
+
+
 def visible_folders() -> list[Path]:
     """Every folder of the disk a worker sees (system and code), resolved."""
-    system = [Path(name).resolve() for name in SYSTEM_FOLDERS if Path(name).is_dir()]
-    return sorted({*system, *code_folders()})
+    return sorted({*(p.resolve() for p in _system_dirs()), *code_folders()})
 
 
 def _code_folders() -> list[str]:
@@ -159,7 +163,7 @@ def _code_folders() -> list[str]:
     Bound after the empty /tmp, so that a checkout or virtual environment kept under /tmp
     (as CI clones often are) stays visible.
     """
-    system = [Path(name) for name in SYSTEM_FOLDERS if Path(name).is_dir() and not Path(name).is_symlink()]
+    system = _system_dirs()
     binds: list[str] = []
     for path in code_folders():
         if not any(path == s or s in path.parents for s in system):
